@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Everything that differs between kernels or architectures lives here, and
+ * nowhere else. Each shim names the change it follows.
+ */
+#ifndef IPCTOP_COMPAT_BPF_H
+#define IPCTOP_COMPAT_BPF_H
+
+#include "kernel.bpf.h"
+
+/*
+ * Syscall numbers and arguments at sys_exit. On x86-64 the argument
+ * registers still hold the arguments at syscall exit; on arm64 x0 holds the
+ * return value by then and the first argument survives in orig_x0.
+ */
+#if defined(__TARGET_ARCH_x86)
+#define NR_read 0
+#define NR_write 1
+#define NR_readv 19
+#define NR_writev 20
+#define NR_sendfile 40
+#define NR_sendto 44
+#define NR_recvfrom 45
+#define NR_sendmsg 46
+#define NR_recvmsg 47
+#define NR_splice 275
+#define NR_tee 276
+#define NR_vmsplice 278
+#define NR_recvmmsg 299
+#define NR_sendmmsg 307
+#define NR_preadv2 327
+#define NR_pwritev2 328
+
+static __always_inline long syscall_nr(struct pt_regs *regs)
+{
+	return BPF_CORE_READ(regs, orig_ax);
+}
+
+static __always_inline unsigned long syscall_arg(struct pt_regs *regs, int n)
+{
+	switch (n) {
+	case 0: return BPF_CORE_READ(regs, di);
+	case 1: return BPF_CORE_READ(regs, si);
+	case 2: return BPF_CORE_READ(regs, dx);
+	default: return BPF_CORE_READ(regs, r10);
+	}
+}
+#elif defined(__TARGET_ARCH_arm64)
+#define NR_read 63
+#define NR_write 64
+#define NR_readv 65
+#define NR_writev 66
+#define NR_sendfile 71
+#define NR_vmsplice 75
+#define NR_splice 76
+#define NR_tee 77
+#define NR_sendto 206
+#define NR_recvfrom 207
+#define NR_sendmsg 211
+#define NR_recvmsg 212
+#define NR_recvmmsg 243
+#define NR_sendmmsg 269
+#define NR_preadv2 286
+#define NR_pwritev2 287
+
+static __always_inline long syscall_nr(struct pt_regs *regs)
+{
+	return BPF_CORE_READ(regs, syscallno);
+}
+
+static __always_inline unsigned long syscall_arg(struct pt_regs *regs, int n)
+{
+	if (n == 0)
+		return BPF_CORE_READ(regs, orig_x0);
+	return BPF_CORE_READ(regs, regs[n & 7]);
+}
+#else
+#error "ipctop's BPF code supports x86 and arm64"
+#endif
+
+/* task_struct.state was renamed __state in 5.14 (commit 2f064a59a11f). */
+static __always_inline unsigned int task_state(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->__state))
+		return BPF_CORE_READ(t, __state);
+	struct task_struct___pre_5_14 *old = (void *)t;
+	return (unsigned int)BPF_CORE_READ(old, state);
+}
+
+#endif

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipctop's probes. Thin SEC() wrappers over the families in *.bpf.h.
+ * Built twice: IPCTOP_TP_BTF=1 attaches as tp_btf (typed arguments),
+ * IPCTOP_TP_BTF=0 as raw_tp for kernels that refuse tp_btf; the loader picks
+ * the first that loads (src/probe/Loader.cpp). The IPC probes exist only in
+ * the tp_btf build: their attribution queues need bpf_spin_lock, which the
+ * verifier refuses in raw_tp programs ("tracing progs cannot use
+ * bpf_spin_lock yet").
+ */
+#include <linux/types.h>
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "ipctop/abi.h"
+#include "compat.bpf.h"
+#include "maps.bpf.h"
+#include "sched.bpf.h"
+#if IPCTOP_TP_BTF
+#include "ipc.bpf.h"
+#endif
+
+#if IPCTOP_TP_BTF
+#define TP(name) SEC("tp_btf/" #name)
+#else
+#define TP(name) SEC("raw_tp/" #name)
+#endif
+
+char LICENSE[] SEC("license") = "GPL";
+
+TP(sched_switch)
+int BPF_PROG(handle_sched_switch, bool preempt, struct task_struct *prev,
+	     struct task_struct *next)
+{
+	on_sched_switch(preempt, prev);
+	return 0;
+}
+
+TP(sched_process_fork)
+int BPF_PROG(handle_sched_process_fork, struct task_struct *parent,
+	     struct task_struct *child)
+{
+	emit_task_record(IPCTOP_REC_TASK_NEW, child,
+			 BPF_CORE_READ(parent, tgid), NULL);
+	return 0;
+}
+
+TP(sched_process_exec)
+int BPF_PROG(handle_sched_process_exec, struct task_struct *p)
+{
+	emit_task_record(IPCTOP_REC_TASK_EXEC, p,
+			 BPF_CORE_READ(p, real_parent, tgid), NULL);
+	return 0;
+}
+
+TP(sched_process_exit)
+int BPF_PROG(handle_sched_process_exit, struct task_struct *p)
+{
+	emit_task_record(IPCTOP_REC_TASK_EXIT, p, 0, NULL);
+	return 0;
+}
+
+TP(task_rename)
+int BPF_PROG(handle_task_rename, struct task_struct *task, const char *comm)
+{
+	emit_task_record(IPCTOP_REC_TASK_RENAME, task, 0, comm);
+	return 0;
+}
+
+#if IPCTOP_TP_BTF
+TP(sys_exit)
+int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
+{
+	/* Failed and empty transfers move no data. */
+	if (ret <= 0)
+		return 0;
+	on_syscall_exit(regs, ret);
+	return 0;
+}
+
+TP(skb_copy_datagram_iovec)
+int BPF_PROG(handle_skb_copy_datagram_iovec, const struct sk_buff *skb, int len)
+{
+	on_datagram_copy(skb, len);
+	return 0;
+}
+#endif

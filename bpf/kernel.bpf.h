@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The kernel types ipctop reads, and only the fields it reads.
+ * preserve_access_index makes every access a CO-RE relocation resolved
+ * against the running kernel's BTF at load time, so this header documents
+ * exactly what ipctop depends on and the build never needs the build
+ * machine's kernel.
+ */
+#ifndef IPCTOP_KERNEL_BPF_H
+#define IPCTOP_KERNEL_BPF_H
+
+#pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
+
+struct pt_regs {
+#if defined(__TARGET_ARCH_x86)
+	unsigned long di, si, dx, r10, r8, r9;
+	unsigned long orig_ax;
+#elif defined(__TARGET_ARCH_arm64)
+	unsigned long regs[31];
+	unsigned long orig_x0;
+	int syscallno;
+#endif
+};
+
+struct super_block {
+	unsigned long s_magic;
+	unsigned int s_dev;
+};
+
+struct inode {
+	unsigned short i_mode;
+	unsigned long i_ino;
+	struct super_block *i_sb;
+};
+
+struct file {
+	struct inode *f_inode;
+	unsigned int f_mode;
+	void *private_data;
+};
+
+struct fdtable {
+	unsigned int max_fds;
+	struct file **fd;
+};
+
+struct files_struct {
+	struct fdtable *fdt;
+};
+
+struct task_struct {
+	int pid;
+	int tgid;
+	unsigned int __state;
+	char comm[16];
+	struct task_struct *real_parent;
+	struct task_struct *group_leader;
+	struct files_struct *files;
+};
+
+/* Before 5.14 (commit 2f064a59a11f) the field was called state. */
+struct task_struct___pre_5_14 {
+	long state;
+};
+
+struct sock_common {
+	unsigned short skc_family;
+};
+
+struct socket;
+
+struct sock {
+	struct sock_common __sk_common;
+	unsigned short sk_type;
+	struct socket *sk_socket;
+};
+
+struct socket {
+	struct sock *sk;
+	struct file *file;
+};
+
+struct unix_sock {
+	struct sock sk;
+	struct sock *peer;
+};
+
+struct sk_buff {
+	struct sock *sk;
+	unsigned int len;
+};
+
+#pragma clang attribute pop
+
+#endif
