@@ -1,0 +1,346 @@
+#include "model/Aggregator.h"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <tuple>
+
+#include <fmt/format.h>
+
+namespace ipctop {
+
+namespace {
+
+// Flows idle this many intervals are dropped from the kernel map; an exited
+// task's name is kept this long for data still in flight from it.
+constexpr uint64_t kFlowIdleUpdates = 5;
+constexpr uint64_t kDeadTaskUpdates = 30;
+
+struct LostPoint {
+  uint32_t counter;
+  const char* name;
+};
+constexpr LostPoint kLostPoints[] = {
+    {IPCTOP_LOST_FLOW_MAP_FULL, "flow_map_full"},
+    {IPCTOP_LOST_THREAD_MAP_FULL, "thread_map_full"},
+    {IPCTOP_LOST_QUEUE_MAP_FULL, "queue_map_full"},
+    {IPCTOP_LOST_QUEUE_OVERFLOW, "queue_overflow"},
+    {IPCTOP_LOST_RINGBUF_FULL, "ringbuf_full"},
+    {IPCTOP_LOST_MMSG_TRUNCATED, "mmsg_truncated"},
+    {IPCTOP_LOST_UNSUPPORTED, "unsupported_path"},
+};
+static_assert(std::size(kLostPoints) == IPCTOP_CNT_MAX - IPCTOP_LOST_FIRST,
+              "every kernel drop point has a name");
+
+uint64_t delta(uint64_t now, uint64_t before) { return now >= before ? now - before : now; }
+
+ThreadCounters delta(const ThreadCounters& a, const ThreadCounters& b) {
+  return {delta(a.switches, b.switches),   delta(a.voluntary, b.voluntary),
+          delta(a.involuntary, b.involuntary), delta(a.oncpu_ns, b.oncpu_ns),
+          delta(a.tx_bytes, b.tx_bytes),   delta(a.tx_ops, b.tx_ops),
+          delta(a.rx_bytes, b.rx_bytes),   delta(a.rx_ops, b.rx_ops)};
+}
+
+bool is_zero(const ThreadCounters& c) {
+  return !(c.switches | c.oncpu_ns | c.tx_bytes | c.tx_ops | c.rx_bytes | c.rx_ops);
+}
+
+bool is_message_kind(Kind k) { return k == Kind::unix_dgram || k == Kind::unix_seqpacket; }
+
+// The kernel's dev_t (MINORBITS = 20) as major:minor.
+std::string kernel_dev(uint32_t dev) { return fmt::format("{}:{}", dev >> 20, dev & 0xfffff); }
+
+}  // namespace
+
+size_t FlowKeyHash::operator()(const ipctop_flow_key& k) const noexcept {
+  uint64_t h = 1469598103934665603ull;
+  const auto* p = reinterpret_cast<const unsigned char*>(&k);
+  for (size_t i = 0; i < sizeof(k); ++i) h = (h ^ p[i]) * 1099511628211ull;
+  return static_cast<size_t>(h);
+}
+
+bool FlowKeyEq::operator()(const ipctop_flow_key& a, const ipctop_flow_key& b) const noexcept {
+  return std::memcmp(&a, &b, sizeof(a)) == 0;
+}
+
+std::string channel_id(Kind kind, uint64_t ino, uint32_t dev) {
+  switch (kind) {
+    case Kind::pipe: return fmt::format("pipe:[{}]", ino);
+    case Kind::fifo: return fmt::format("fifo:{}:{}", kernel_dev(dev), ino);
+    default: return fmt::format("unix:[{}]", ino);
+  }
+}
+
+Aggregator::Task& Aggregator::task(uint32_t tgid, uint32_t tid) {
+  auto [it, inserted] = tasks_.try_emplace(tid);
+  if (inserted) {
+    it->second.tgid = tgid;
+    it->second.comm = names_.comm(tgid, tid).value_or("");
+  }
+  return it->second;
+}
+
+Aggregator::Process& Aggregator::process(uint32_t pid) {
+  auto [it, inserted] = processes_.try_emplace(pid);
+  if (inserted) {
+    it->second.ppid = names_.ppid(pid).value_or(0);
+    auto leader = tasks_.find(pid);
+    it->second.comm = leader != tasks_.end() && !leader->second.comm.empty()
+                          ? leader->second.comm
+                          : names_.comm(pid, pid).value_or("");
+  }
+  if (!it->second.cmdline_read && !it->second.exited) {
+    it->second.cmdline = names_.cmdline(pid);
+    it->second.cmdline_read = true;
+  }
+  return it->second;
+}
+
+TaskRef Aggregator::ref(uint32_t pid, uint32_t tid) {
+  if (tid == 0) return {0, 0, "(unknown)"};
+  return {pid, tid, task(pid, tid).comm};
+}
+
+void Aggregator::apply(const TaskRecord& r) {
+  Task& t = tasks_[r.tid];
+  t.tgid = r.tgid;
+  switch (r.type) {
+    case IPCTOP_REC_TASK_NEW:
+      t.comm = r.comm;
+      t.ppid = r.ppid;
+      t.exited = false;
+      if (r.tid == r.tgid) {
+        Process& p = processes_[r.tgid];
+        p = Process{};
+        p.ppid = r.ppid;
+        p.comm = r.comm;
+      }
+      break;
+    case IPCTOP_REC_TASK_EXEC: {
+      t.comm = r.comm;
+      Process& p = processes_[r.tgid];
+      p.comm = r.comm;
+      if (r.ppid) p.ppid = r.ppid;
+      p.cmdline_read = false;
+      break;
+    }
+    case IPCTOP_REC_TASK_EXIT:
+      t.comm = r.comm;
+      t.exited = true;
+      t.exit_seen_update = updates_;
+      if (r.tid == r.tgid) processes_[r.tgid].exited = true;
+      break;
+    case IPCTOP_REC_TASK_RENAME:
+      t.comm = r.comm;
+      if (r.tid == r.tgid) processes_[r.tgid].comm = r.comm;
+      break;
+    default:
+      break;
+  }
+}
+
+const std::string& Aggregator::path_of(Kind kind, uint64_t ino, uint32_t dev,
+                                       const std::set<uint32_t>& pids) {
+  std::string id = channel_id(kind, ino, dev);
+  auto it = paths_.find(id);
+  if (it == paths_.end() || it->second.empty())
+    it = paths_.insert_or_assign(id, names_.channel_path(kind, ino, dev, pids)).first;
+  return it->second;
+}
+
+Snapshot Aggregator::update(const KernelSample& sample, double interval_s) {
+  ++updates_;
+  for (const auto& r : sample.records) apply(r);
+
+  Snapshot snap;
+  snap.time = sample.time;
+  snap.interval_s = interval_s;
+
+  // CPUs: scheduler counters, then the IPC bytes of threads on each CPU.
+  const size_t ncpu = sample.cpus.size();
+  prev_cpus_.resize(ncpu);
+  snap.cpus.resize(ncpu);
+  CpuCounters totals{};
+  for (size_t c = 0; c < ncpu; ++c) {
+    CpuCounters d{};
+    for (size_t i = 0; i < d.size(); ++i) {
+      d[i] = delta(sample.cpus[c][i], prev_cpus_[c][i]);
+      totals[i] += d[i];
+    }
+    prev_cpus_[c] = sample.cpus[c];
+    snap.cpus[c] = {static_cast<uint32_t>(c), d[IPCTOP_CNT_SWITCHES], d[IPCTOP_CNT_VOLUNTARY],
+                    d[IPCTOP_CNT_INVOLUNTARY], d[IPCTOP_CNT_IDLE_NS], 0, 0};
+  }
+
+  // Threads, grouped into processes.
+  std::map<uint32_t, ProcessRow> procs;
+  for (const auto& ts : sample.threads) {
+    auto& prev = prev_threads_[ts.tid];
+    prev.resize(ts.per_cpu.size());
+    ThreadRow row;
+    row.tid = ts.tid;
+    for (size_t c = 0; c < ts.per_cpu.size(); ++c) {
+      ThreadCounters d = delta(ts.per_cpu[c], prev[c]);
+      prev[c] = ts.per_cpu[c];
+      row.ctx_switches += d.switches;
+      row.voluntary += d.voluntary;
+      row.involuntary += d.involuntary;
+      row.oncpu_ns += d.oncpu_ns;
+      row.tx_bytes += d.tx_bytes;
+      row.tx_ops += d.tx_ops;
+      row.rx_bytes += d.rx_bytes;
+      row.rx_ops += d.rx_ops;
+      if (c < snap.cpus.size()) {
+        snap.cpus[c].tx_bytes += d.tx_bytes;
+        snap.cpus[c].rx_bytes += d.rx_bytes;
+      }
+    }
+    ThreadCounters sum{row.ctx_switches, row.voluntary, row.involuntary, row.oncpu_ns,
+                       row.tx_bytes,     row.tx_ops,    row.rx_bytes,    row.rx_ops};
+    if (is_zero(sum) || !filter_.wants(ts.tgid)) continue;
+    const Task& t = task(ts.tgid, ts.tid);
+    row.comm = t.comm;
+    row.exited = t.exited;
+    ProcessRow& p = procs[ts.tgid];
+    p.tx_bytes += row.tx_bytes;
+    p.rx_bytes += row.rx_bytes;
+    p.threads.push_back(std::move(row));
+  }
+
+  // Flows: merge the per-CPU-pair kernel keys into one row per
+  // (channel, writer thread, reader thread).
+  using FlowId = std::tuple<uint32_t, uint64_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t>;
+  std::map<FlowId, FlowRow> flows;
+  std::map<std::string, ChannelRow> channels;
+  for (const auto& fs : sample.flows) {
+    FlowPrev& prev = prev_flows_[fs.key];
+    uint64_t bytes = delta(fs.bytes, prev.bytes);
+    uint64_t messages = delta(fs.messages, prev.messages);
+    prev.bytes = fs.bytes;
+    prev.messages = fs.messages;
+    if (!bytes && !messages) continue;
+    prev.last_change = updates_;
+    const auto& k = fs.key;
+    auto kind = kind_from_abi(k.kind);
+    if (!kind) continue;
+    if (!filter_.wants(k.src_tgid) && !filter_.wants(k.dst_tgid)) continue;
+    FlowId id{k.kind, k.chan_ino, k.chan_dev, k.src_tgid, k.src_tid, k.dst_tgid, k.dst_tid};
+    auto [it, inserted] = flows.try_emplace(id);
+    FlowRow& f = it->second;
+    if (inserted) {
+      f.kind = *kind;
+      f.channel = channel_id(*kind, k.chan_ino, k.chan_dev);
+      f.src = ref(k.src_tgid, k.src_tid);
+      f.dst = ref(k.dst_tgid, k.dst_tid);
+    }
+    f.bytes += bytes;
+    f.messages += messages;
+    f.cpus[k.src_cpu] += bytes;
+    f.rx_cpus[k.dst_cpu] += bytes;
+  }
+  struct ChannelObject {
+    uint64_t ino;
+    uint32_t dev;
+  };
+  std::map<std::string, ChannelObject> objects;
+  for (auto& [id, f] : flows) {
+    auto [it, inserted] = channels.try_emplace(f.channel);
+    ChannelRow& ch = it->second;
+    if (inserted) {
+      ch.id = f.channel;
+      ch.kind = f.kind;
+      objects[f.channel] = {std::get<1>(id), std::get<2>(id)};
+    }
+    ch.bytes += f.bytes;
+    ch.messages += f.messages;
+    bool msg = is_message_kind(f.kind);
+    if (f.src.tid) ch.endpoints.push_back({f.src.pid, f.src.tid, msg ? "sender" : "writer"});
+    ch.endpoints.push_back({f.dst.pid, f.dst.tid, msg ? "receiver" : "reader"});
+  }
+  for (auto& [cid, ch] : channels) {
+    std::sort(ch.endpoints.begin(), ch.endpoints.end());
+    ch.endpoints.erase(std::unique(ch.endpoints.begin(), ch.endpoints.end(),
+                                   [](const auto& a, const auto& b) {
+                                     return !(a < b) && !(b < a);
+                                   }),
+                       ch.endpoints.end());
+    if (ch.kind != Kind::pipe) {
+      std::set<uint32_t> pids;
+      for (const auto& e : ch.endpoints) pids.insert(e.pid);
+      const ChannelObject& o = objects[cid];
+      ch.path = path_of(ch.kind, o.ino, o.dev, pids);
+    }
+    snap.channels.push_back(std::move(ch));
+  }
+  for (auto& [id, f] : flows) {
+    // A process that only appears in a flow (all its other counters idle)
+    // still gets a row.
+    for (const TaskRef* t : {&f.src, &f.dst})
+      if (t->tid && filter_.wants(t->pid)) procs.try_emplace(t->pid);
+    snap.flows.push_back(std::move(f));
+  }
+
+  for (auto& [pid, row] : procs) {
+    Process& p = process(pid);
+    row.pid = pid;
+    row.ppid = p.ppid;
+    row.comm = p.comm;
+    row.cmdline = p.cmdline;
+    row.exited = p.exited;
+    std::sort(row.threads.begin(), row.threads.end(),
+              [](const auto& a, const auto& b) { return a.tid < b.tid; });
+    snap.processes.push_back(std::move(row));
+  }
+
+  uint64_t orphan_bytes = delta(sample.orphan_read_bytes, prev_orphan_bytes_);
+  uint64_t orphan_messages = delta(sample.orphan_read_messages, prev_orphan_messages_);
+  prev_orphan_bytes_ = sample.orphan_read_bytes;
+  prev_orphan_messages_ = sample.orphan_read_messages;
+  snap.unattributed_bytes = totals[IPCTOP_CNT_UNATTRIBUTED_BYTES] + orphan_bytes;
+  snap.unattributed_messages = totals[IPCTOP_CNT_UNATTRIBUTED_MESSAGES] + orphan_messages;
+
+  for (const auto& lp : kLostPoints) {
+    snap.lost.by_point[lp.name] = totals[lp.counter];
+    snap.lost.events += totals[lp.counter];
+  }
+  uint64_t malformed = delta(sample.records_malformed, prev_malformed_);
+  prev_malformed_ = sample.records_malformed;
+  snap.lost.by_point["records_malformed"] = malformed;
+  snap.lost.events += malformed;
+  return snap;
+}
+
+GcPlan Aggregator::collect_garbage() {
+  GcPlan plan;
+  for (auto it = prev_flows_.begin(); it != prev_flows_.end();) {
+    const auto& k = it->first;
+    auto dead = [&](uint32_t tid) {
+      auto t = tasks_.find(tid);
+      return tid == 0 || (t != tasks_.end() && t->second.exited);
+    };
+    bool idle = it->second.last_change + kFlowIdleUpdates <= updates_;
+    bool orphaned = it->second.last_change < updates_ && (dead(k.src_tid) || dead(k.dst_tid));
+    if (idle || orphaned) {
+      plan.flows.push_back(k);
+      it = prev_flows_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = tasks_.begin(); it != tasks_.end();) {
+    const Task& t = it->second;
+    // The thread's last switch-out lands after its exit record: wait one
+    // whole interval before deleting its kernel counters.
+    if (t.exited && t.exit_seen_update < updates_ && prev_threads_.erase(it->first))
+      plan.tids.push_back(it->first);
+    if (t.exited && t.exit_seen_update + kDeadTaskUpdates <= updates_) {
+      if (it->first == t.tgid) processes_.erase(t.tgid);
+      it = tasks_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return plan;
+}
+
+}  // namespace ipctop

@@ -1,0 +1,105 @@
+// Turns cumulative kernel counters into per-interval snapshots:
+// processes -> threads, channels with their endpoints, flows writer -> reader.
+// Pure C++: names come through the NameSource interface (procfs in the app,
+// fakes in tests), time comes in the sample.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "model/Sample.h"
+#include "model/Snapshot.h"
+
+namespace ipctop {
+
+class NameSource {
+ public:
+  virtual ~NameSource() = default;
+  virtual std::optional<std::string> comm(uint32_t pid, uint32_t tid) = 0;
+  virtual std::optional<uint32_t> ppid(uint32_t pid) = 0;
+  virtual std::vector<std::string> cmdline(uint32_t pid) = 0;
+  // Path of a FIFO (searched among the fds of `pids`) or of a unix socket.
+  virtual std::string channel_path(Kind kind, uint64_t ino, uint32_t dev,
+                                   const std::set<uint32_t>& pids) = 0;
+};
+
+struct Filter {
+  std::set<uint32_t> pids;  // empty: everything
+  bool wants(uint32_t pid) const { return pids.empty() || pids.contains(pid); }
+};
+
+// Kernel map entries the model no longer needs; the probe layer deletes them.
+struct GcPlan {
+  std::vector<uint32_t> tids;
+  std::vector<ipctop_flow_key> flows;
+};
+
+struct FlowKeyHash {
+  size_t operator()(const ipctop_flow_key& k) const noexcept;
+};
+struct FlowKeyEq {
+  bool operator()(const ipctop_flow_key& a, const ipctop_flow_key& b) const noexcept;
+};
+
+std::string channel_id(Kind kind, uint64_t ino, uint32_t dev);
+
+class Aggregator {
+ public:
+  Aggregator(NameSource& names, Filter filter) : names_(names), filter_(std::move(filter)) {}
+
+  Snapshot update(const KernelSample& sample, double interval_s);
+
+  // What may be deleted from the kernel maps after the last update; the
+  // model forgets the entries at once, so a reused key starts from zero.
+  GcPlan collect_garbage();
+
+  size_t tracked_tasks() const { return tasks_.size(); }
+  size_t tracked_flows() const { return prev_flows_.size(); }
+
+ private:
+  struct Task {
+    uint32_t tgid = 0;
+    uint32_t ppid = 0;
+    std::string comm;
+    bool exited = false;
+    uint64_t exit_seen_update = 0;  // update number in which the exit was seen
+  };
+  struct FlowPrev {
+    uint64_t bytes = 0;
+    uint64_t messages = 0;
+    uint64_t last_change = 0;  // update number
+  };
+  struct Process {
+    uint32_t ppid = 0;
+    std::string comm;
+    std::vector<std::string> cmdline;
+    bool cmdline_read = false;
+    bool exited = false;
+  };
+
+  void apply(const TaskRecord& r);
+  Task& task(uint32_t tgid, uint32_t tid);
+  Process& process(uint32_t pid);
+  TaskRef ref(uint32_t pid, uint32_t tid);
+  const std::string& path_of(Kind kind, uint64_t ino, uint32_t dev,
+                             const std::set<uint32_t>& pids);
+
+  NameSource& names_;
+  Filter filter_;
+  uint64_t updates_ = 0;
+  std::unordered_map<uint32_t, Task> tasks_;       // by tid
+  std::unordered_map<uint32_t, Process> processes_;  // by tgid
+  std::unordered_map<ipctop_flow_key, FlowPrev, FlowKeyHash, FlowKeyEq> prev_flows_;
+  std::unordered_map<uint32_t, std::vector<ThreadCounters>> prev_threads_;
+  std::vector<CpuCounters> prev_cpus_;
+  uint64_t prev_malformed_ = 0;
+  uint64_t prev_orphan_bytes_ = 0;
+  uint64_t prev_orphan_messages_ = 0;
+  std::unordered_map<std::string, std::string> paths_;  // channel id -> path
+};
+
+}  // namespace ipctop

@@ -1,0 +1,42 @@
+#include "model/Decode.h"
+
+#include <cstring>
+
+namespace ipctop {
+
+static_assert(sizeof(ipctop_rec_hdr) == 24, "ring record header layout");
+static_assert(sizeof(ipctop_rec_task) == 48, "task record layout");
+static_assert(sizeof(ipctop_flow_key) == 40, "flow key layout");
+static_assert(sizeof(ipctop_flow_val) == 16, "flow value layout");
+static_assert(sizeof(ipctop_thread_val) == 72, "thread value layout");
+static_assert(sizeof(ipctop_seg) == 32, "queue segment layout");
+
+std::optional<TaskRecord> decode_record(const void* data, size_t size) {
+  if (!data || size < sizeof(ipctop_rec_hdr)) return std::nullopt;
+  ipctop_rec_hdr hdr;
+  std::memcpy(&hdr, data, sizeof(hdr));
+  if (hdr.size != size) return std::nullopt;
+  switch (hdr.type) {
+    case IPCTOP_REC_TASK_NEW:
+    case IPCTOP_REC_TASK_EXEC:
+    case IPCTOP_REC_TASK_EXIT:
+    case IPCTOP_REC_TASK_RENAME:
+      break;
+    default:
+      return std::nullopt;
+  }
+  if (size != sizeof(ipctop_rec_task)) return std::nullopt;
+  ipctop_rec_task rec;
+  std::memcpy(&rec, data, sizeof(rec));
+  TaskRecord r;
+  r.type = hdr.type;
+  r.tgid = hdr.tgid;
+  r.tid = hdr.tid;
+  r.cpu = hdr.cpu;
+  r.ts_ns = hdr.ts_ns;
+  r.ppid = rec.ppid;
+  r.comm.assign(rec.comm, strnlen(rec.comm, sizeof(rec.comm)));
+  return r;
+}
+
+}  // namespace ipctop

@@ -1,0 +1,15 @@
+// Ring-buffer records -> TaskRecord. Every record is checked against its
+// declared type and size before a field is read: a malformed record is
+// rejected (and counted by the caller), never trusted.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+
+#include "model/Sample.h"
+
+namespace ipctop {
+
+std::optional<TaskRecord> decode_record(const void* data, size_t size);
+
+}  // namespace ipctop

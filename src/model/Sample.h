@@ -1,0 +1,63 @@
+// What the probe layer hands the model each interval: cumulative kernel
+// counters (never reset, so the model computes deltas) and the lifecycle
+// records read from the ring buffer since the last interval. Plain data, no
+// libbpf types, so unit tests can build samples by hand.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ipctop/abi.h"
+
+namespace ipctop {
+
+struct FlowSample {
+  ipctop_flow_key key{};
+  uint64_t bytes = 0;
+  uint64_t messages = 0;
+};
+
+struct ThreadCounters {
+  uint64_t switches = 0;
+  uint64_t voluntary = 0;
+  uint64_t involuntary = 0;
+  uint64_t oncpu_ns = 0;
+  uint64_t tx_bytes = 0;
+  uint64_t tx_ops = 0;
+  uint64_t rx_bytes = 0;
+  uint64_t rx_ops = 0;
+};
+
+struct ThreadSample {
+  uint32_t tid = 0;
+  uint32_t tgid = 0;
+  std::vector<ThreadCounters> per_cpu;  // indexed by CPU
+};
+
+using CpuCounters = std::array<uint64_t, IPCTOP_CNT_MAX>;
+
+struct TaskRecord {
+  uint16_t type = 0;  // ipctop_rec_type
+  uint32_t tgid = 0;
+  uint32_t tid = 0;
+  uint32_t ppid = 0;
+  uint32_t cpu = 0;
+  uint64_t ts_ns = 0;
+  std::string comm;  // raw bytes from the kernel: hostile until sanitized
+};
+
+struct KernelSample {
+  double time = 0;  // unix seconds at the end of the interval
+  std::vector<FlowSample> flows;
+  std::vector<ThreadSample> threads;
+  std::vector<CpuCounters> cpus;  // indexed by CPU
+  std::vector<TaskRecord> records;
+  // Losses that happen in user space, cumulative like the kernel counters.
+  uint64_t records_malformed = 0;
+  uint64_t orphan_read_bytes = 0;
+  uint64_t orphan_read_messages = 0;
+};
+
+}  // namespace ipctop
