@@ -1,0 +1,102 @@
+#include "render/json/Json.h"
+
+#include "model/Text.h"
+
+namespace ipctop::render {
+
+namespace {
+
+using nlohmann::json;
+
+json task_ref(const TaskRef& t) {
+  return {{"pid", t.pid}, {"tid", t.tid}, {"comm", sanitize(t.comm)}};
+}
+
+json cpu_split(const std::map<uint32_t, uint64_t>& split) {
+  json out = json::object();
+  for (const auto& [cpu, bytes] : split) out[std::to_string(cpu)] = bytes;
+  return out;
+}
+
+json thread_json(const ThreadRow& t) {
+  return {{"tid", t.tid},
+          {"comm", sanitize(t.comm)},
+          {"ctx_switches", t.ctx_switches},
+          {"voluntary", t.voluntary},
+          {"involuntary", t.involuntary},
+          {"on_cpu_ns", t.oncpu_ns},
+          {"tx_bytes", t.tx_bytes},
+          {"rx_bytes", t.rx_bytes},
+          {"tx_ops", t.tx_ops},
+          {"rx_ops", t.rx_ops},
+          {"exited", t.exited}};
+}
+
+json process_json(const ProcessRow& p) {
+  json threads = json::array();
+  for (const auto& t : p.threads) threads.push_back(thread_json(t));
+  json cmdline = json::array();
+  for (const auto& arg : p.cmdline) cmdline.push_back(sanitize(arg));
+  return {{"pid", p.pid},           {"ppid", p.ppid},         {"comm", sanitize(p.comm)},
+          {"cmdline", cmdline},     {"threads", threads},     {"tx_bytes", p.tx_bytes},
+          {"rx_bytes", p.rx_bytes}, {"exited", p.exited}};
+}
+
+json channel_json(const ChannelRow& c) {
+  json endpoints = json::array();
+  for (const auto& e : c.endpoints)
+    endpoints.push_back({{"pid", e.pid}, {"tid", e.tid}, {"role", e.role}});
+  json out = {{"id", sanitize(c.id)},
+              {"kind", kind_name(c.kind)},
+              {"bytes", c.bytes},
+              {"messages", c.messages},
+              {"endpoints", endpoints}};
+  if (!c.path.empty()) out["path"] = sanitize(c.path);
+  return out;
+}
+
+json flow_json(const FlowRow& f) {
+  return {{"kind", kind_name(f.kind)}, {"channel", sanitize(f.channel)},
+          {"src", task_ref(f.src)},    {"dst", task_ref(f.dst)},
+          {"bytes", f.bytes},          {"messages", f.messages},
+          {"cpus", cpu_split(f.cpus)}, {"rx_cpus", cpu_split(f.rx_cpus)}};
+}
+
+}  // namespace
+
+json to_json(const Snapshot& snap) {
+  json cpus = json::array();
+  for (const auto& c : snap.cpus)
+    cpus.push_back({{"cpu", c.cpu},
+                    {"ctx_switches", c.ctx_switches},
+                    {"voluntary", c.voluntary},
+                    {"involuntary", c.involuntary},
+                    {"idle_ns", c.idle_ns},
+                    {"tx_bytes", c.tx_bytes},
+                    {"rx_bytes", c.rx_bytes}});
+  json processes = json::array();
+  for (const auto& p : snap.processes) processes.push_back(process_json(p));
+  json channels = json::array();
+  for (const auto& c : snap.channels) channels.push_back(channel_json(c));
+  json flows = json::array();
+  for (const auto& f : snap.flows) flows.push_back(flow_json(f));
+  json lost = {{"events", snap.lost.events}};
+  for (const auto& [point, n] : snap.lost.by_point) lost[point] = n;
+  return {{"schema", kSchema},
+          {"time", snap.time},
+          {"interval_s", snap.interval_s},
+          {"cpus", cpus},
+          {"processes", processes},
+          {"channels", channels},
+          {"flows", flows},
+          {"unattributed", {{"bytes", snap.unattributed_bytes},
+                            {"messages", snap.unattributed_messages}}},
+          {"lost", lost}};
+}
+
+void write_ndjson(const Snapshot& snap, std::ostream& out) {
+  out << to_json(snap).dump() << '\n';
+  out.flush();
+}
+
+}  // namespace ipctop::render
