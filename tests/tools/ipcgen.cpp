@@ -1,0 +1,902 @@
+// ipcgen: generates pipe/FIFO/unix-socket traffic between real processes and
+// prints the ground truth measured from syscall return values as one JSON line.
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <climits>
+#include <concepts>
+#include <csignal>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <initializer_list>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace {
+
+using namespace std::literals;
+
+constexpr std::uint32_t max_threads = 128;
+constexpr std::uint32_t max_size = PIPE_BUF;
+constexpr std::uint64_t max_msgs = 100'000'000;
+constexpr std::uint64_t max_linger_ms = 600'000;
+constexpr unsigned timeout_s = 30;
+constexpr auto connect_window = 5s;
+constexpr auto retry_pause = 10ms;
+
+enum class kind { pipe, fifo, unix_stream, unix_dgram, unix_seqpacket, pingpong };
+
+constexpr std::array<std::pair<kind, std::string_view>, 6> kind_names{{
+    {kind::pipe, "pipe"},
+    {kind::fifo, "fifo"},
+    {kind::unix_stream, "unix_stream"},
+    {kind::unix_dgram, "unix_dgram"},
+    {kind::unix_seqpacket, "unix_seqpacket"},
+    {kind::pingpong, "pingpong"},
+}};
+
+std::string_view name_of(kind k) {
+  for (const auto& [value, name] : kind_names)
+    if (value == k) return name;
+  return "?";
+}
+
+bool is_stream(kind k) { return k == kind::pipe || k == kind::fifo || k == kind::unix_stream; }
+
+bool is_socket(kind k) {
+  return k == kind::unix_stream || k == kind::unix_dgram || k == kind::unix_seqpacket;
+}
+
+int socket_type(kind k) {
+  if (k == kind::unix_dgram) return SOCK_DGRAM;
+  if (k == kind::unix_seqpacket) return SOCK_SEQPACKET;
+  return SOCK_STREAM;
+}
+
+struct options {
+  kind k = kind::pipe;
+  std::uint64_t msgs = 100;
+  std::uint32_t size = 64;
+  std::uint32_t threads = 1;
+  int writer_cpu = -1;
+  int reader_cpu = -1;
+  std::string dir;
+  std::uint64_t linger_ms = 0;
+};
+
+struct sender_report {
+  pid_t pid;
+  std::uint32_t threads;
+  pid_t tids[max_threads];
+  std::int32_t cpus[max_threads];
+  std::uint64_t bytes[max_threads];
+};
+
+struct receiver_report {
+  pid_t pid;
+  pid_t tid;
+  std::int32_t cpu;
+  std::uint32_t threads;
+  std::uint64_t reads;
+  std::uint64_t bytes[max_threads];
+  std::uint64_t calls[max_threads];
+  std::uint64_t messages[max_threads];
+};
+
+struct pingpong_report {
+  pid_t pid;
+  pid_t tid;
+  std::int32_t cpu;
+  std::uint64_t voluntary;
+  std::uint64_t involuntary;
+  std::uint64_t sent;
+  std::uint64_t received;
+};
+
+static_assert(sizeof(sender_report) <= PIPE_BUF);
+static_assert(sizeof(receiver_report) <= PIPE_BUF);
+static_assert(sizeof(pingpong_report) <= PIPE_BUF);
+
+// State shared with the signal handler; everything it touches is async-signal-safe.
+volatile sig_atomic_t g_parent_pid = 0;
+volatile sig_atomic_t g_children[2] = {0, 0};
+volatile sig_atomic_t g_own_path = 0;
+volatile sig_atomic_t g_own_dir = 0;
+char g_path[PATH_MAX];
+char g_dir[PATH_MAX];
+const char* g_role = nullptr;
+
+void put_err(const char* text) {
+  if (write(STDERR_FILENO, text, std::strlen(text)) < 0) {
+  }
+}
+
+void release_resources() {
+  for (auto& child : g_children) {
+    if (child > 0) kill(child, SIGKILL);
+    child = 0;
+  }
+  if (g_own_path) unlink(g_path);
+  g_own_path = 0;
+  if (g_own_dir) rmdir(g_dir);
+  g_own_dir = 0;
+}
+
+void on_signal(int sig) {
+  const bool parent = getpid() == g_parent_pid;
+  if (parent) release_resources();
+  put_err("ipcgen: ");
+  if (!parent && g_role) {
+    put_err(g_role);
+    put_err(": ");
+  }
+  if (sig != SIGALRM)
+    put_err("interrupted\n");
+  else
+    put_err(parent ? "timed out; child processes killed\n" : "timed out\n");
+  _exit(1);
+}
+
+void install_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGALRM, SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+[[noreturn]] void fail(const std::string& msg) {
+  if (getpid() == g_parent_pid) release_resources();
+  std::string line = "ipcgen: ";
+  if (g_role) line += g_role + ": "s;
+  line += msg + "\n";
+  put_err(line.c_str());
+  _exit(1);
+}
+
+[[noreturn]] void fail_errno(const std::string& what) {
+  const int err = errno;
+  fail(what + ": " + std::strerror(err));
+}
+
+[[noreturn]] void usage_error(const std::string& msg) {
+  std::fprintf(stderr, "ipcgen: %s\nTry 'ipcgen --help'.\n", msg.c_str());
+  std::exit(2);
+}
+
+void print_help() {
+  std::fputs(
+      "usage: ipcgen --kind KIND [options]\n"
+      "Generates IPC traffic between a sender and a receiver process and prints\n"
+      "the measured ground truth as one JSON line.\n"
+      "\n"
+      "  --kind KIND        pipe, fifo, unix_stream, unix_dgram, unix_seqpacket, pingpong\n"
+      "  --msgs N           messages per sender thread (pingpong: round trips; default 100)\n"
+      "  --size B           message size in bytes, 1..4096 (default 64; not for pingpong)\n"
+      "  --threads T        sender threads, 1..128 (default 1; not for pingpong)\n"
+      "  --writer-cpu C     pin the sender process (pingpong: the parent) to CPU C\n"
+      "  --reader-cpu C     pin the receiver process (pingpong: the child) to CPU C\n"
+      "  --dir DIR          where the FIFO/socket is created (default: a fresh /tmp/ipcgenXXXXXX)\n"
+      "  --linger-ms MS     keep the sender/receiver alive MS ms after the traffic (default 0)\n"
+      "  --help             show this help\n",
+      stdout);
+}
+
+template <std::integral T>
+T parse_number(std::string_view opt, std::string_view text, T lo, T hi) {
+  T value{};
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || value < lo || value > hi)
+    usage_error("invalid value for " + std::string(opt) + ": '" + std::string(text) + "' (expected " +
+                std::to_string(lo) + ".." + std::to_string(hi) + ")");
+  return value;
+}
+
+options parse_args(int argc, char** argv) {
+  options o;
+  bool have_kind = false;
+  bool have_size = false;
+  bool have_threads = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      print_help();
+      std::exit(0);
+    }
+    if (!arg.starts_with("--")) usage_error("unexpected argument '" + std::string(arg) + "'");
+    std::string_view opt = arg;
+    std::string_view value;
+    if (const auto eq = arg.find('='); eq != std::string_view::npos) {
+      opt = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      usage_error("option " + std::string(arg) + " needs a value");
+    }
+    if (opt == "--kind") {
+      have_kind = false;
+      for (const auto& [k, name] : kind_names) {
+        if (name == value) {
+          o.k = k;
+          have_kind = true;
+        }
+      }
+      if (!have_kind) usage_error("unknown kind '" + std::string(value) + "'");
+    } else if (opt == "--msgs") {
+      o.msgs = parse_number<std::uint64_t>(opt, value, 1, max_msgs);
+    } else if (opt == "--size") {
+      o.size = parse_number<std::uint32_t>(opt, value, 1, max_size);
+      have_size = true;
+    } else if (opt == "--threads") {
+      o.threads = parse_number<std::uint32_t>(opt, value, 1, max_threads);
+      have_threads = true;
+    } else if (opt == "--writer-cpu") {
+      o.writer_cpu = parse_number<int>(opt, value, 0, CPU_SETSIZE - 1);
+    } else if (opt == "--reader-cpu") {
+      o.reader_cpu = parse_number<int>(opt, value, 0, CPU_SETSIZE - 1);
+    } else if (opt == "--linger-ms") {
+      o.linger_ms = parse_number<std::uint64_t>(opt, value, 0, max_linger_ms);
+    } else if (opt == "--dir") {
+      if (value.empty()) usage_error("--dir needs a directory");
+      char resolved[PATH_MAX];
+      if (!realpath(std::string(value).c_str(), resolved))
+        usage_error("--dir " + std::string(value) + ": " + std::strerror(errno));
+      o.dir = resolved;
+    } else {
+      usage_error("unknown option '" + std::string(opt) + "'");
+    }
+  }
+  if (!have_kind) usage_error("--kind is required");
+  if (o.k == kind::pingpong && (have_size || have_threads))
+    usage_error("--size and --threads do not apply to --kind pingpong");
+  return o;
+}
+
+std::string json_string(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char esc[8];
+      std::snprintf(esc, sizeof esc, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+      out += esc;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+class json_object {
+ public:
+  json_object& num(std::string_view name, std::integral auto value) { return raw(name, std::to_string(value)); }
+  json_object& str(std::string_view name, std::string_view value) { return raw(name, json_string(value)); }
+  json_object& raw(std::string_view name, std::string_view json) {
+    if (text_.size() > 1) text_ += ',';
+    text_ += json_string(name);
+    text_ += ':';
+    text_ += json;
+    return *this;
+  }
+  std::string done() const { return text_ + "}"; }
+
+ private:
+  std::string text_ = "{";
+};
+
+std::string json_array(std::span<const std::string> items) {
+  std::string out = "[";
+  for (const auto& item : items) {
+    if (out.size() > 1) out += ',';
+    out += item;
+  }
+  return out + "]";
+}
+
+template <std::integral T>
+std::string json_numbers(std::span<const T> values) {
+  std::vector<std::string> items;
+  for (const T v : values) items.push_back(std::to_string(v));
+  return json_array(items);
+}
+
+void print_line(const std::string& json) {
+  if (std::fputs((json + "\n").c_str(), stdout) < 0 || std::fflush(stdout) != 0) fail_errno("stdout");
+}
+
+void pin_to(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (sched_setaffinity(0, sizeof set, &set) != 0) fail_errno("sched_setaffinity(cpu " + std::to_string(cpu) + ")");
+}
+
+std::size_t read_some(int fd, void* buf, std::size_t n, const char* what) {
+  for (;;) {
+    const ssize_t got = read(fd, buf, n);
+    if (got >= 0) return static_cast<std::size_t>(got);
+    if (errno != EINTR) fail_errno(what);
+  }
+}
+
+std::size_t write_some(int fd, const void* buf, std::size_t n, const char* what) {
+  for (;;) {
+    const ssize_t put = write(fd, buf, n);
+    if (put > 0) return static_cast<std::size_t>(put);
+    if (put == 0) fail(what + ": write returned 0"s);
+    if (errno != EINTR) fail_errno(what);
+  }
+}
+
+sockaddr_un socket_address(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  return addr;
+}
+
+const sockaddr* as_sockaddr(const sockaddr_un& addr) { return reinterpret_cast<const sockaddr*>(&addr); }
+
+void enter_child(const char* role, int cpu) {
+  g_role = role;
+  for (auto& child : g_children) child = 0;
+  g_own_path = 0;
+  g_own_dir = 0;
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) signal(sig, SIG_DFL);
+  if (prctl(PR_SET_PDEATHSIG, static_cast<unsigned long>(SIGKILL)) != 0) fail_errno("prctl");
+  if (getppid() != g_parent_pid) _exit(1);
+  alarm(timeout_s);
+  if (cpu >= 0) pin_to(cpu);
+}
+
+[[noreturn]] void finish_child(int ctl, const void* report, std::size_t size, std::uint64_t linger_ms) {
+  const ssize_t put = write(ctl, report, size);
+  if (put < 0) fail_errno("write report");
+  if (static_cast<std::size_t>(put) != size) fail("short write of the report");
+  alarm(0);
+  if (linger_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(linger_ms));
+  _exit(0);
+}
+
+template <class Body>
+pid_t spawn(int slot, int& ctl, std::initializer_list<int> close_in_child, Body&& body) {
+  int p[2];
+  if (pipe(p) != 0) fail_errno("pipe");
+  const pid_t pid = fork();
+  if (pid < 0) fail_errno("fork");
+  if (pid == 0) {
+    close(p[0]);
+    for (const int fd : close_in_child)
+      if (fd >= 0) close(fd);
+    body(p[1]);
+    _exit(0);
+  }
+  g_children[slot] = pid;
+  close(p[1]);
+  ctl = p[0];
+  return pid;
+}
+
+std::string reap_status(int slot) {
+  const pid_t pid = g_children[slot];
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) fail_errno("waitpid");
+  g_children[slot] = 0;
+  if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return "killed by signal "s + strsignal(WTERMSIG(status));
+  return "status " + std::to_string(status);
+}
+
+void wait_child(int slot, const char* name) {
+  const std::string status = reap_status(slot);
+  if (status != "exit status 0") fail(name + " process failed ("s + status + ")");
+}
+
+struct inbox {
+  const char* name;
+  int slot;
+  int fd;
+  void* buf;
+  std::size_t need;
+  std::size_t have = 0;
+};
+
+void collect(std::span<inbox> boxes) {
+  for (;;) {
+    std::array<pollfd, 2> fds{};
+    std::array<inbox*, 2> owners{};
+    nfds_t n = 0;
+    for (auto& box : boxes) {
+      if (box.have == box.need) continue;
+      fds[n] = {box.fd, POLLIN, 0};
+      owners[n++] = &box;
+    }
+    if (n == 0) return;
+    if (poll(fds.data(), n, -1) < 0) {
+      if (errno == EINTR) continue;
+      fail_errno("poll");
+    }
+    for (nfds_t i = 0; i < n; ++i) {
+      if (fds[i].revents == 0) continue;
+      inbox& box = *owners[i];
+      const std::size_t got =
+          read_some(box.fd, static_cast<char*>(box.buf) + box.have, box.need - box.have, "read report");
+      if (got == 0) fail(box.name + " process failed ("s + reap_status(box.slot) + ")");
+      box.have += got;
+    }
+  }
+}
+
+void remove_files() {
+  if (g_own_path && unlink(g_path) != 0 && errno != ENOENT) fail_errno("unlink "s + g_path);
+  g_own_path = 0;
+  if (g_own_dir && rmdir(g_dir) != 0) fail_errno("rmdir "s + g_dir);
+  g_own_dir = 0;
+}
+
+void fill_message(std::span<unsigned char> buf, std::uint32_t index, std::uint64_t seq) {
+  for (std::size_t i = 0; i < buf.size(); ++i) {
+    if (i < 4)
+      buf[i] = static_cast<unsigned char>(index >> (8 * i));
+    else if (i < 8)
+      buf[i] = static_cast<unsigned char>(seq >> (8 * (i - 4)));
+    else
+      buf[i] = static_cast<unsigned char>(index * 131u + seq * 7u + i);
+  }
+}
+
+std::uint32_t message_index(std::span<const unsigned char> buf) {
+  std::uint32_t index = 0;
+  for (std::size_t i = 0; i < buf.size() && i < 4; ++i) index |= static_cast<std::uint32_t>(buf[i]) << (8 * i);
+  return index;
+}
+
+struct channel {
+  kind k;
+  int fd;
+  sockaddr_un addr;
+};
+
+int connect_with_retry(int type, const std::string& path) {
+  const sockaddr_un addr = socket_address(path);
+  const auto deadline = std::chrono::steady_clock::now() + connect_window;
+  for (;;) {
+    const int fd = socket(AF_UNIX, type, 0);
+    if (fd < 0) fail_errno("socket");
+    if (connect(fd, as_sockaddr(addr), sizeof addr) == 0) return fd;
+    const int err = errno;
+    close(fd);
+    if ((err != ENOENT && err != ECONNREFUSED) || std::chrono::steady_clock::now() >= deadline) {
+      errno = err;
+      fail_errno("connect " + path);
+    }
+    std::this_thread::sleep_for(retry_pause);
+  }
+}
+
+channel open_sending_end(const options& o, const std::string& path, int pipe_w) {
+  channel ch{o.k, pipe_w, {}};
+  switch (o.k) {
+    case kind::pipe:
+      break;
+    case kind::fifo:
+      ch.fd = open(path.c_str(), O_WRONLY);
+      if (ch.fd < 0) fail_errno("open " + path);
+      break;
+    case kind::unix_stream:
+    case kind::unix_seqpacket:
+      ch.fd = connect_with_retry(socket_type(o.k), path);
+      break;
+    case kind::unix_dgram:
+      ch.fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+      if (ch.fd < 0) fail_errno("socket");
+      ch.addr = socket_address(path);
+      break;
+    case kind::pingpong:
+      fail("internal error: pingpong has no sending end");
+  }
+  return ch;
+}
+
+std::size_t send_datagram(const channel& ch, std::span<const unsigned char> buf, bool first) {
+  const auto deadline = std::chrono::steady_clock::now() + connect_window;
+  for (;;) {
+    const ssize_t put = sendto(ch.fd, buf.data(), buf.size(), MSG_NOSIGNAL, as_sockaddr(ch.addr), sizeof ch.addr);
+    if (put >= 0) return static_cast<std::size_t>(put);
+    if (errno == EINTR) continue;
+    const bool not_there = errno == ENOENT || errno == ECONNREFUSED;
+    if (!first || !not_there || std::chrono::steady_clock::now() >= deadline) fail_errno("sendto "s + ch.addr.sun_path);
+    std::this_thread::sleep_for(retry_pause);
+  }
+}
+
+std::uint64_t send_message(const channel& ch, std::span<const unsigned char> buf, bool first) {
+  if (is_stream(ch.k)) {
+    std::size_t off = 0;
+    while (off < buf.size()) off += write_some(ch.fd, buf.data() + off, buf.size() - off, "write");
+    return off;
+  }
+  std::size_t put = 0;
+  if (ch.k == kind::unix_dgram) {
+    put = send_datagram(ch, buf, first);
+  } else {
+    for (;;) {
+      const ssize_t n = send(ch.fd, buf.data(), buf.size(), MSG_NOSIGNAL);
+      if (n >= 0) {
+        put = static_cast<std::size_t>(n);
+        break;
+      }
+      if (errno != EINTR) fail_errno("send");
+    }
+  }
+  if (put != buf.size()) fail("sent " + std::to_string(put) + " of " + std::to_string(buf.size()) + " bytes");
+  return put;
+}
+
+[[noreturn]] void run_sender(const options& o, const std::string& path, int pipe_w, int ctl) {
+  enter_child("sender", o.writer_cpu);
+  const channel ch = open_sending_end(o, path, pipe_w);
+  sender_report r{};
+  r.pid = getpid();
+  r.threads = o.threads;
+  auto work = [&](std::uint32_t index) {
+    r.tids[index] = gettid();
+    std::vector<unsigned char> buf(o.size);
+    for (std::uint64_t seq = 0; seq < o.msgs; ++seq) {
+      fill_message(buf, index, seq);
+      r.bytes[index] += send_message(ch, buf, seq == 0);
+    }
+    r.cpus[index] = sched_getcpu();
+  };
+  std::vector<std::thread> pool;
+  try {
+    for (std::uint32_t i = 1; i < o.threads; ++i) pool.emplace_back(work, i);
+  } catch (const std::system_error& e) {
+    fail("cannot start a sender thread: "s + e.what());
+  }
+  work(0);
+  for (auto& t : pool) t.join();
+  finish_child(ctl, &r, sizeof r, o.linger_ms);
+}
+
+int open_receiving_end(const options& o, const std::string& path, int pipe_r) {
+  if (o.k == kind::pipe) return pipe_r;
+  if (o.k == kind::fifo) {
+    const int fd = open(path.c_str(), O_RDONLY);
+    if (fd < 0) fail_errno("open " + path);
+    return fd;
+  }
+  const int fd = socket(AF_UNIX, socket_type(o.k), 0);
+  if (fd < 0) fail_errno("socket");
+  const sockaddr_un addr = socket_address(path);
+  if (bind(fd, as_sockaddr(addr), sizeof addr) != 0) fail_errno("bind " + path);
+  if (o.k == kind::unix_dgram) return fd;
+  if (listen(fd, 1) != 0) fail_errno("listen " + path);
+  int conn;
+  while ((conn = accept(fd, nullptr, nullptr)) < 0)
+    if (errno != EINTR) fail_errno("accept " + path);
+  close(fd);
+  return conn;
+}
+
+void receive_all(const options& o, int fd, receiver_report& r) {
+  const bool stream = is_stream(o.k);
+  const std::size_t size = o.size;
+  const std::uint64_t expected = o.msgs * o.threads;
+  std::vector<unsigned char> buf(size);
+  std::vector<unsigned char> want(size);
+  std::vector<std::uint64_t> next_seq(o.threads);
+  std::size_t have = 0;
+  std::uint64_t calls = 0;
+  for (std::uint64_t done = 0; done < expected;) {
+    const ssize_t n = stream ? read(fd, buf.data() + have, size - have) : recv(fd, buf.data(), size, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail_errno(stream ? "read" : "recv");
+    }
+    if (n == 0)
+      fail("unexpected end of data after " + std::to_string(done) + " of " + std::to_string(expected) + " messages");
+    ++r.reads;
+    ++calls;
+    const auto got = static_cast<std::size_t>(n);
+    if (!stream && got != size)
+      fail("received a " + std::to_string(got) + "-byte message, expected " + std::to_string(size));
+    have += got;
+    if (have < size) continue;
+    const std::uint32_t index = message_index(buf);
+    if (index >= o.threads || next_seq[index] >= o.msgs)
+      fail("unexpected message claiming sender thread " + std::to_string(index));
+    fill_message(want, index, next_seq[index]);
+    if (want != buf) fail("corrupted or interleaved message from sender thread " + std::to_string(index));
+    ++next_seq[index];
+    r.bytes[index] += size;
+    r.calls[index] += calls;
+    ++r.messages[index];
+    ++done;
+    have = 0;
+    calls = 0;
+  }
+}
+
+[[noreturn]] void run_receiver(const options& o, const std::string& path, int pipe_r, int ctl) {
+  enter_child("receiver", o.reader_cpu);
+  const int fd = open_receiving_end(o, path, pipe_r);
+  receiver_report r{};
+  r.pid = getpid();
+  r.tid = gettid();
+  r.threads = o.threads;
+  receive_all(o, fd, r);
+  r.cpu = sched_getcpu();
+  finish_child(ctl, &r, sizeof r, o.linger_ms);
+}
+
+std::string prepare_path(const options& o) {
+  if (o.k == kind::pipe) return {};
+  std::string dir = o.dir;
+  if (dir.empty()) {
+    std::strcpy(g_dir, "/tmp/ipcgenXXXXXX");
+    if (!mkdtemp(g_dir)) fail_errno("mkdtemp /tmp/ipcgenXXXXXX");
+    g_own_dir = 1;
+    dir = g_dir;
+  }
+  const std::string path = dir + (o.k == kind::fifo ? "/ipcgen.fifo" : "/ipcgen.sock");
+  const std::size_t limit = is_socket(o.k) ? sizeof(sockaddr_un::sun_path) : sizeof g_path;
+  if (path.size() >= limit) fail("path too long: " + path);
+  std::memcpy(g_path, path.c_str(), path.size() + 1);
+  if (o.k == kind::fifo) {
+    if (mkfifo(g_path, 0600) != 0) fail_errno("mkfifo " + path);
+  } else {
+    struct stat st;
+    if (lstat(g_path, &st) == 0) fail(path + " already exists");
+    if (errno != ENOENT) fail_errno("lstat " + path);
+  }
+  g_own_path = 1;
+  return path;
+}
+
+void verify(const options& o, pid_t sender, pid_t receiver, const sender_report& s, const receiver_report& r) {
+  if (s.pid != sender || r.pid != receiver || s.threads != o.threads || r.threads != o.threads)
+    fail("malformed report from a child process");
+  const std::uint64_t per_thread = o.msgs * o.size;
+  std::uint64_t calls = 0;
+  for (std::uint32_t i = 0; i < o.threads; ++i) {
+    if (s.bytes[i] != per_thread)
+      fail("sender thread " + std::to_string(i) + " wrote " + std::to_string(s.bytes[i]) + " bytes, expected " +
+           std::to_string(per_thread));
+    if (r.bytes[i] != per_thread || r.messages[i] != o.msgs)
+      fail("receiver got " + std::to_string(r.bytes[i]) + " bytes from sender thread " + std::to_string(i) +
+           ", expected " + std::to_string(per_thread));
+    calls += r.calls[i];
+  }
+  if (calls != r.reads) fail("receive call accounting mismatch");
+}
+
+std::string traffic_json(const options& o, const std::string& path, const sender_report& s,
+                         const receiver_report& r) {
+  const std::span<const pid_t> tids(s.tids, o.threads);
+  const std::span<const std::int32_t> cpus(s.cpus, o.threads);
+  std::vector<std::string> flows;
+  std::uint64_t total = 0;
+  for (std::uint32_t i = 0; i < o.threads; ++i) {
+    flows.push_back(json_object()
+                        .num("src_pid", s.pid)
+                        .num("src_tid", s.tids[i])
+                        .num("dst_pid", r.pid)
+                        .num("dst_tid", r.tid)
+                        .num("bytes", r.bytes[i])
+                        .num("messages", r.calls[i])
+                        .done());
+    total += r.bytes[i];
+  }
+  json_object out;
+  out.str("kind", name_of(o.k))
+      .num("parent_pid", getpid())
+      .num("sender_pid", s.pid)
+      .num("receiver_pid", r.pid)
+      .num("receiver_tid", r.tid)
+      .raw("sender_tids", json_numbers(tids))
+      .raw("sender_cpus", json_numbers(cpus))
+      .num("receiver_cpu", r.cpu)
+      .num("msgs", o.msgs)
+      .num("size", o.size)
+      .num("threads", o.threads)
+      .raw("flows", json_array(flows))
+      .num("total_bytes", total)
+      .num("receiver_reads", r.reads);
+  if (!path.empty()) out.str("path", path);
+  if (o.writer_cpu >= 0) out.num("writer_cpu", o.writer_cpu);
+  if (o.reader_cpu >= 0) out.num("reader_cpu", o.reader_cpu);
+  return out.done();
+}
+
+unsigned linger_alarm(const options& o) { return static_cast<unsigned>(o.linger_ms / 1000) + timeout_s; }
+
+int run_traffic(const options& o) {
+  const std::string path = prepare_path(o);
+  int data[2] = {-1, -1};
+  if (o.k == kind::pipe && pipe(data) != 0) fail_errno("pipe");
+  int receiver_ctl = -1;
+  int sender_ctl = -1;
+  const pid_t receiver = spawn(1, receiver_ctl, {data[1]}, [&](int ctl) { run_receiver(o, path, data[0], ctl); });
+  const pid_t sender =
+      spawn(0, sender_ctl, {data[0], receiver_ctl}, [&](int ctl) { run_sender(o, path, data[1], ctl); });
+  for (const int fd : data)
+    if (fd >= 0) close(fd);
+
+  sender_report s{};
+  receiver_report r{};
+  std::array boxes{inbox{"sender", 0, sender_ctl, &s, sizeof s}, inbox{"receiver", 1, receiver_ctl, &r, sizeof r}};
+  collect(boxes);
+  close(sender_ctl);
+  close(receiver_ctl);
+  verify(o, sender, receiver, s, r);
+  print_line(traffic_json(o, path, s, r));
+
+  alarm(linger_alarm(o));
+  wait_child(0, "sender");
+  wait_child(1, "receiver");
+  remove_files();
+  return 0;
+}
+
+struct ctxt_switches {
+  std::uint64_t voluntary;
+  std::uint64_t involuntary;
+};
+
+ctxt_switches read_ctxt_switches() {
+  const int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail_errno("open /proc/self/status");
+  std::array<char, 16384> buf;
+  std::size_t len = 0;
+  while (len < buf.size()) {
+    const std::size_t got = read_some(fd, buf.data() + len, buf.size() - len, "read /proc/self/status");
+    if (got == 0) break;
+    len += got;
+  }
+  close(fd);
+  const std::string_view text(buf.data(), len);
+  auto field = [&](std::string_view key) {
+    const auto at = text.find(key);
+    if (at == std::string_view::npos) fail("/proc/self/status has no" + std::string(key));
+    std::size_t pos = at + key.size();
+    while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\t')) ++pos;
+    std::uint64_t value = 0;
+    const auto [end, ec] = std::from_chars(text.data() + pos, text.data() + text.size(), value);
+    if (ec != std::errc{} || end == text.data() + pos) fail("cannot parse" + std::string(key));
+    return value;
+  };
+  return {field("\nvoluntary_ctxt_switches:"), field("\nnonvoluntary_ctxt_switches:")};
+}
+
+std::uint64_t transfer_byte(int from, int to, const char* who) {
+  unsigned char byte = 0;
+  const std::size_t got = read_some(from, &byte, 1, "read");
+  if (got == 0) fail(who + " closed the pipe"s);
+  return write_some(to, &byte, 1, "write");
+}
+
+[[noreturn]] void run_echo(const options& o, const int (&down)[2], const int (&up)[2], int ctl) {
+  enter_child("echo", o.reader_cpu);
+  close(down[1]);
+  close(up[0]);
+  const ctxt_switches before = read_ctxt_switches();
+  write_some(ctl, "r", 1, "write readiness");
+  pingpong_report r{};
+  r.pid = getpid();
+  r.tid = gettid();
+  for (std::uint64_t i = 0; i < o.msgs; ++i) {
+    r.sent += transfer_byte(down[0], up[1], "parent");
+    ++r.received;
+  }
+  const ctxt_switches after = read_ctxt_switches();
+  r.cpu = sched_getcpu();
+  r.voluntary = after.voluntary - before.voluntary;
+  r.involuntary = after.involuntary - before.involuntary;
+  finish_child(ctl, &r, sizeof r, o.linger_ms);
+}
+
+int run_pingpong(const options& o) {
+  int down[2];
+  int up[2];
+  if (pipe(down) != 0 || pipe(up) != 0) fail_errno("pipe");
+  int ctl = -1;
+  spawn(0, ctl, {}, [&](int fd) { run_echo(o, down, up, fd); });
+  close(down[0]);
+  close(up[1]);
+  if (o.writer_cpu >= 0) pin_to(o.writer_cpu);
+
+  char ready = 0;
+  std::array ready_box{inbox{"echo", 0, ctl, &ready, 1}};
+  collect(ready_box);
+  const ctxt_switches before = read_ctxt_switches();
+  std::uint64_t sent = 0;
+  std::uint64_t received = 0;
+  for (std::uint64_t i = 0; i < o.msgs; ++i) {
+    const unsigned char byte = static_cast<unsigned char>(i);
+    sent += write_some(down[1], &byte, 1, "write");
+    unsigned char echo = 0;
+    const std::size_t got = read_some(up[0], &echo, 1, "read");
+    if (got == 0) fail("echo process closed the pipe (" + reap_status(0) + ")");
+    if (echo != byte) fail("echo returned a different byte");
+    received += got;
+  }
+  const ctxt_switches after = read_ctxt_switches();
+  const int cpu = sched_getcpu();
+
+  pingpong_report child{};
+  std::array report_box{inbox{"echo", 0, ctl, &child, sizeof child}};
+  collect(report_box);
+  close(ctl);
+  if (sent != o.msgs || received != o.msgs || child.sent != o.msgs || child.received != o.msgs)
+    fail("round trip accounting mismatch");
+
+  const std::string parent_side = json_object()
+                                      .str("role", "initiator")
+                                      .num("pid", getpid())
+                                      .num("tid", gettid())
+                                      .num("cpu", cpu)
+                                      .num("voluntary", after.voluntary - before.voluntary)
+                                      .num("involuntary", after.involuntary - before.involuntary)
+                                      .num("bytes_sent", sent)
+                                      .num("bytes_received", received)
+                                      .done();
+  const std::string child_side = json_object()
+                                     .str("role", "echo")
+                                     .num("pid", child.pid)
+                                     .num("tid", child.tid)
+                                     .num("cpu", child.cpu)
+                                     .num("voluntary", child.voluntary)
+                                     .num("involuntary", child.involuntary)
+                                     .num("bytes_sent", child.sent)
+                                     .num("bytes_received", child.received)
+                                     .done();
+  const std::array sides{parent_side, child_side};
+  json_object out;
+  out.str("kind", name_of(o.k))
+      .num("round_trips", o.msgs)
+      .raw("sides", json_array(sides))
+      .num("control_bytes", 1 + sizeof child);
+  if (o.writer_cpu >= 0) out.num("writer_cpu", o.writer_cpu);
+  if (o.reader_cpu >= 0) out.num("reader_cpu", o.reader_cpu);
+  print_line(out.done());
+
+  alarm(linger_alarm(o));
+  wait_child(0, "echo");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const options o = parse_args(argc, argv);
+  g_parent_pid = getpid();
+  install_handlers();
+  alarm(timeout_s);
+  return o.k == kind::pingpong ? run_pingpong(o) : run_traffic(o);
+}
