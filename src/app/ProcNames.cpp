@@ -1,0 +1,59 @@
+#include "app/ProcNames.h"
+
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <charconv>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+namespace ipctop::app {
+
+std::optional<std::string> ProcNames::comm(uint32_t pid, uint32_t tid) {
+  return proc_.comm(static_cast<int>(pid), static_cast<int>(tid));
+}
+
+std::optional<uint32_t> ProcNames::ppid(uint32_t pid) {
+  auto p = proc_.ppid(static_cast<int>(pid));
+  if (!p || *p < 0) return std::nullopt;
+  return static_cast<uint32_t>(*p);
+}
+
+std::vector<std::string> ProcNames::cmdline(uint32_t pid) {
+  return proc_.cmdline(static_cast<int>(pid)).value_or(std::vector<std::string>{});
+}
+
+std::string ProcNames::channel_path(Kind kind, uint64_t ino, uint32_t dev,
+                                    const std::set<uint32_t>& pids) {
+  if (kind == Kind::unix_stream || kind == Kind::unix_dgram || kind == Kind::unix_seqpacket) {
+    auto it = unix_paths_.find(ino);
+    if (it == unix_paths_.end()) {
+      unix_paths_ = proc_.unix_socket_paths();
+      it = unix_paths_.find(ino);
+    }
+    return it == unix_paths_.end() ? "" : it->second;
+  }
+  if (kind != Kind::fifo) return "";
+  // A FIFO's path is whatever an endpoint opened: look through their fds
+  // for the one with this device and inode (the kernel's dev_t has 20
+  // minor bits).
+  const unsigned want_major = dev >> 20, want_minor = dev & 0xfffff;
+  for (uint32_t pid : pids) {
+    std::error_code ec;
+    std::string dir = fmt::format("{}/{}/fd", proc_.root(), pid);
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+      struct stat st {};
+      if (stat(entry.path().c_str(), &st) != 0 || !S_ISFIFO(st.st_mode) || st.st_ino != ino ||
+          major(st.st_dev) != want_major || minor(st.st_dev) != want_minor)
+        continue;
+      std::string name = entry.path().filename();
+      int fd = 0;
+      std::from_chars(name.data(), name.data() + name.size(), fd);
+      if (auto target = proc_.fd_target(static_cast<int>(pid), fd)) return *target;
+    }
+  }
+  return "";
+}
+
+}  // namespace ipctop::app

@@ -1,0 +1,3 @@
+#include "app/App.h"
+
+int main(int argc, char** argv) { return ipctop::app::run(argc, argv); }

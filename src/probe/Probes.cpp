@@ -1,0 +1,403 @@
+#include "probe/Probes.h"
+
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstring>
+#include <ctime>
+#include <functional>
+#include <map>
+#include <regex>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "ipctop_btf.skel.h"
+#include "ipctop_raw.skel.h"
+#include "model/Decode.h"
+
+namespace ipctop::probe {
+
+namespace {
+
+constexpr const char* kVmlinuxBtf = "/sys/kernel/btf/vmlinux";
+
+struct LogicalProbe {
+  const char* name;
+  const char* tracepoint;
+  const char* program;
+  bool essential;
+};
+
+// Each logical probe and the program implementing it; every object variant
+// carries the programs it can offer (the raw_tp build has no IPC programs).
+constexpr LogicalProbe kProbes[] = {
+    {"sched_switch", "sched_switch", "handle_sched_switch", true},
+    {"task_fork", "sched_process_fork", "handle_sched_process_fork", false},
+    {"task_exec", "sched_process_exec", "handle_sched_process_exec", false},
+    {"task_exit", "sched_process_exit", "handle_sched_process_exit", false},
+    {"task_rename", "task_rename", "handle_task_rename", false},
+    {"ipc_syscalls", "sys_exit", "handle_sys_exit", true},
+    {"unix_datagram_receive", "skb_copy_datagram_iovec", "handle_skb_copy_datagram_iovec", false},
+};
+
+struct ObjectVariant {
+  const char* name;
+  const void* (*elf_bytes)(size_t*);
+  const char* missing_program_reason;
+};
+
+// Priority order: typed tp_btf first, raw_tp when the kernel refuses it.
+constexpr ObjectVariant kVariants[] = {
+    {"tp_btf", ipctop_btf__elf_bytes, "not in this variant"},
+    {"raw_tp", ipctop_raw__elf_bytes,
+     "needs tp_btf: its attribution queues use bpf_spin_lock, refused in raw_tp programs"},
+};
+
+// libbpf's messages, kept so a failure can be explained in one line.
+std::string& libbpf_log() {
+  static std::string log;
+  return log;
+}
+
+int capture_libbpf(enum libbpf_print_level level, const char* format, va_list args) {
+  if (level == LIBBPF_DEBUG) return 0;
+  char buf[1024];
+  int n = vsnprintf(buf, sizeof(buf), format, args);
+  std::string& log = libbpf_log();
+  if (log.size() < (1u << 20)) log.append(buf);
+  return n;
+}
+
+std::string last_lines(const std::string& text, size_t n) {
+  std::vector<std::string> lines;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    if (!line.empty()) lines.push_back(line);
+    if (nl == std::string::npos) break;
+    pos = nl + 1;
+  }
+  std::string out;
+  for (size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); ++i)
+    out += (out.empty() ? "" : " | ") + lines[i];
+  return out;
+}
+
+double monotonic_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+}
+
+bool has_capability(const __user_cap_data_struct (&data)[2], int cap) {
+  return data[cap / 32].effective & (1u << (cap % 32));
+}
+
+}  // namespace
+
+std::vector<std::string> missing_capabilities() {
+  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2]{};
+  if (syscall(SYS_capget, &hdr, data) != 0) return {"CAP_BPF", "CAP_PERFMON"};
+  constexpr int kCapSysAdmin = 21, kCapPerfmon = 38, kCapBpf = 39;
+  if (has_capability(data, kCapSysAdmin)) return {};
+  std::vector<std::string> missing;
+  if (!has_capability(data, kCapBpf)) missing.push_back("CAP_BPF");
+  if (!has_capability(data, kCapPerfmon)) missing.push_back("CAP_PERFMON");
+  return missing;
+}
+
+struct Probes::Impl {
+  bpf_object* obj = nullptr;
+  std::vector<bpf_link*> links;
+  ring_buffer* ring = nullptr;
+  int flows_fd = -1, threads_fd = -1, queues_fd = -1, counters_fd = -1;
+  uint32_t ncpu = 0;
+  std::vector<TaskRecord> records;
+  uint64_t malformed = 0;
+  uint64_t orphan_bytes = 0;
+  uint64_t orphan_messages = 0;
+  double last_queue_gc_ns = 0;
+
+  ~Impl() {
+    if (ring) ring_buffer__free(ring);
+    for (auto* l : links) bpf_link__destroy(l);
+    if (obj) bpf_object__close(obj);
+  }
+
+  static int on_record(void* ctx, void* data, size_t size) {
+    auto* self = static_cast<Impl*>(ctx);
+    if (auto r = decode_record(data, size))
+      self->records.push_back(std::move(*r));
+    else
+      ++self->malformed;
+    return 0;
+  }
+
+  // Visit every entry of a (per-CPU) hash map, in batches where the kernel
+  // supports it. `value_size` is the size of one CPU's value.
+  void for_each_entry(int fd, size_t key_size, size_t value_size, bool percpu,
+                      const std::function<void(const uint8_t*, const uint8_t*)>& fn) const {
+    const size_t stride = (value_size + 7) & ~size_t{7};
+    const size_t full_value = percpu ? stride * ncpu : value_size;
+    constexpr uint32_t kBatch = 512;
+    std::vector<uint8_t> keys(key_size * kBatch), values(full_value * kBatch);
+    uint64_t in_token = 0, out_token = 0;
+    bool first = true;
+    for (;;) {
+      uint32_t count = kBatch;
+      LIBBPF_OPTS(bpf_map_batch_opts, opts);
+      int err = bpf_map_lookup_batch(fd, first ? nullptr : &in_token, &out_token, keys.data(),
+                                     values.data(), &count, &opts);
+      int saved = errno;
+      for (uint32_t i = 0; i < count && (err == 0 || saved == ENOENT); ++i)
+        fn(&keys[i * key_size], &values[i * full_value]);
+      if (err) {
+        if (saved == ENOENT) return;
+        if (first && (saved == EINVAL || saved == ENOTSUP || saved == ENOTSUPP_)) break;
+        return;
+      }
+      in_token = out_token;
+      first = false;
+    }
+    // Kernels without batch lookups: walk the keys one by one.
+    std::vector<uint8_t> key(key_size), next(key_size), value(full_value);
+    bool have = bpf_map_get_next_key(fd, nullptr, next.data()) == 0;
+    while (have) {
+      key = next;
+      if (bpf_map_lookup_elem(fd, key.data(), value.data()) == 0) fn(key.data(), value.data());
+      have = bpf_map_get_next_key(fd, key.data(), next.data()) == 0;
+    }
+  }
+  static constexpr int ENOTSUPP_ = 524;  // the kernel's internal ENOTSUPP
+};
+
+Probes::Probes(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Probes::~Probes() = default;
+
+std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config) {
+  libbpf_set_print(capture_libbpf);
+  Report report;
+  report.btf_path = kVmlinuxBtf;
+  report.btf_present = access(kVmlinuxBtf, R_OK) == 0;
+  report.possible_cpus = static_cast<uint32_t>(std::max(libbpf_num_possible_cpus(), 1));
+  {
+    auto missing = missing_capabilities();
+    for (const char* cap : {"CAP_BPF", "CAP_PERFMON"})
+      if (std::find(missing.begin(), missing.end(), cap) == missing.end())
+        report.capabilities.push_back(cap);
+    if (!missing.empty())
+      return Error{fmt::format("not permitted to load BPF programs: missing {} (run as root, "
+                               "e.g. 'sudo ipctop', or grant CAP_BPF and CAP_PERFMON)",
+                               fmt::join(missing, " and "))};
+  }
+  if (!report.btf_present)
+    return Error{fmt::format("kernel BTF not found at {}: ipctop needs a kernel built with "
+                             "CONFIG_DEBUG_INFO_BTF=y (stock Debian, Ubuntu, Fedora and RHEL "
+                             "kernels have it)",
+                             kVmlinuxBtf)};
+  btf* vmlinux = btf__load_vmlinux_btf();
+  if (!vmlinux)
+    return Error{fmt::format("cannot read kernel BTF at {}: {}", kVmlinuxBtf, strerror(errno))};
+  auto tracepoint_exists = [&](const char* tp) {
+    return btf__find_by_name_kind(vmlinux, fmt::format("btf_trace_{}", tp).c_str(),
+                                  BTF_KIND_TYPEDEF) > 0;
+  };
+
+  auto impl = std::make_unique<Impl>();
+  impl->ncpu = report.possible_cpus;
+  for (const auto& variant : kVariants) {
+    std::map<std::string, std::string> disabled;  // program -> why
+    for (int attempt = 0; attempt < 8 && !impl->obj; ++attempt) {
+      size_t size = 0;
+      const void* bytes = variant.elf_bytes(&size);
+      LIBBPF_OPTS(bpf_object_open_opts, open_opts, .object_name = variant.name);
+      bpf_object* obj = bpf_object__open_mem(bytes, size, &open_opts);
+      if (!obj) {
+        report.notes.push_back(fmt::format("{}: cannot open object: {}", variant.name,
+                                           strerror(errno)));
+        break;
+      }
+      bpf_map__set_max_entries(bpf_object__find_map_by_name(obj, "flows"), config.max_flows);
+      bpf_map__set_max_entries(bpf_object__find_map_by_name(obj, "threads"), config.max_threads);
+      bpf_map__set_max_entries(bpf_object__find_map_by_name(obj, "events"), config.ringbuf_bytes);
+      if (auto* q = bpf_object__find_map_by_name(obj, "queues"))
+        bpf_map__set_max_entries(q, config.max_channels);
+      for (const auto& p : kProbes) {
+        bpf_program* prog = bpf_object__find_program_by_name(obj, p.program);
+        if (!prog) continue;
+        if (!tracepoint_exists(p.tracepoint))
+          disabled.try_emplace(p.program, fmt::format("kernel has no tracepoint {}", p.tracepoint));
+        if (disabled.contains(p.program)) bpf_program__set_autoload(prog, false);
+      }
+      libbpf_log().clear();
+      if (bpf_object__load(obj) == 0) {
+        impl->obj = obj;
+        break;
+      }
+      int err = errno;
+      // Find the program the verifier refused, disable it and try again, so
+      // one refused probe does not take the others down.
+      std::smatch m;
+      const std::string log = libbpf_log();
+      static const std::regex failed_prog(R"(prog '(\w+)': (?:BPF program load )?failed)");
+      bpf_object__close(obj);
+      if (std::regex_search(log, m, failed_prog) && !disabled.contains(m[1])) {
+        disabled[m[1]] = fmt::format("refused by the kernel: {} ({})", strerror(err),
+                                     last_lines(log.substr(0, log.find("-- END PROG LOAD LOG")), 2));
+        continue;
+      }
+      report.notes.push_back(fmt::format("{}: load failed: {} ({})", variant.name, strerror(err),
+                                         last_lines(log, 3)));
+      break;
+    }
+    if (!impl->obj) continue;
+    report.object_variant = variant.name;
+    for (const auto& p : kProbes) {
+      ProbeStatus st{p.name, p.tracepoint, p.essential, "", false, ""};
+      bpf_program* prog = bpf_object__find_program_by_name(impl->obj, p.program);
+      if (!prog) {
+        st.reason = variant.missing_program_reason;
+      } else if (auto it = disabled.find(p.program); it != disabled.end()) {
+        st.reason = it->second;
+      } else if (bpf_link* link = bpf_program__attach(prog)) {
+        impl->links.push_back(link);
+        st.attached = true;
+        st.variant = variant.name;
+      } else {
+        st.reason = fmt::format("attach failed: {}", strerror(errno));
+      }
+      report.probes.push_back(std::move(st));
+    }
+    break;
+  }
+  btf__free(vmlinux);
+  if (!impl->obj)
+    return Error{fmt::format("no probe variant could be loaded: {}",
+                             fmt::join(report.notes, "; "))};
+  bool any_essential = false;
+  for (const auto& st : report.probes) any_essential |= st.essential && st.attached;
+  if (!any_essential) {
+    std::vector<std::string> why;
+    for (const auto& st : report.probes)
+      if (st.essential) why.push_back(fmt::format("{}: {}", st.name, st.reason));
+    return Error{fmt::format("no essential probe could attach ({}); see 'ipctop --features'",
+                             fmt::join(why, "; "))};
+  }
+
+  auto fd = [&](const char* name) {
+    bpf_map* m = bpf_object__find_map_by_name(impl->obj, name);
+    return m ? bpf_map__fd(m) : -1;
+  };
+  impl->flows_fd = fd("flows");
+  impl->threads_fd = fd("threads");
+  impl->queues_fd = fd("queues");
+  impl->counters_fd = fd("counters");
+  impl->ring = ring_buffer__new(fd("events"), Impl::on_record, impl.get(), nullptr);
+  if (!impl->ring)
+    return Error{fmt::format("cannot open the BPF ring buffer: {}", strerror(errno))};
+  auto probes = std::unique_ptr<Probes>(new Probes(std::move(impl)));
+  probes->report_ = std::move(report);
+  return probes;
+}
+
+int Probes::poll(int timeout_ms) { return ring_buffer__poll(impl_->ring, timeout_ms); }
+
+KernelSample Probes::drain(double unix_time) {
+  Impl& im = *impl_;
+  ring_buffer__consume(im.ring);
+  KernelSample s;
+  s.time = unix_time;
+  s.records = std::move(im.records);
+  im.records.clear();
+  s.records_malformed = im.malformed;
+  s.orphan_read_bytes = im.orphan_bytes;
+  s.orphan_read_messages = im.orphan_messages;
+
+  const size_t ncpu = im.ncpu;
+  s.cpus.assign(ncpu, CpuCounters{});
+  std::vector<uint64_t> per_cpu(ncpu);
+  for (uint32_t i = 0; i < IPCTOP_CNT_MAX; ++i)
+    if (bpf_map_lookup_elem(im.counters_fd, &i, per_cpu.data()) == 0)
+      for (size_t c = 0; c < ncpu; ++c) s.cpus[c][i] = per_cpu[c];
+
+  im.for_each_entry(im.flows_fd, sizeof(ipctop_flow_key), sizeof(ipctop_flow_val), true,
+                    [&](const uint8_t* key, const uint8_t* values) {
+                      FlowSample f;
+                      std::memcpy(&f.key, key, sizeof(f.key));
+                      for (size_t c = 0; c < ncpu; ++c) {
+                        ipctop_flow_val v;
+                        std::memcpy(&v, values + c * sizeof(v), sizeof(v));
+                        f.bytes += v.bytes;
+                        f.messages += v.messages;
+                      }
+                      s.flows.push_back(f);
+                    });
+  im.for_each_entry(im.threads_fd, sizeof(uint32_t), sizeof(ipctop_thread_val), true,
+                    [&](const uint8_t* key, const uint8_t* values) {
+                      ThreadSample t;
+                      std::memcpy(&t.tid, key, sizeof(t.tid));
+                      t.per_cpu.resize(ncpu);
+                      for (size_t c = 0; c < ncpu; ++c) {
+                        ipctop_thread_val v;
+                        std::memcpy(&v, values + c * sizeof(v), sizeof(v));
+                        if (v.tgid) t.tgid = v.tgid;
+                        t.per_cpu[c] = {v.switches, v.voluntary, v.involuntary, v.oncpu_ns,
+                                        v.tx_bytes, v.tx_ops,    v.rx_bytes,    v.rx_ops};
+                      }
+                      s.threads.push_back(std::move(t));
+                    });
+  return s;
+}
+
+void Probes::collect_garbage(const GcPlan& plan) {
+  Impl& im = *impl_;
+  for (const auto& k : plan.flows) bpf_map_delete_elem(im.flows_fd, &k);
+  for (uint32_t tid : plan.tids) bpf_map_delete_elem(im.threads_fd, &tid);
+
+  // Attribution queues: a pending read older than this had a writer ipctop
+  // never saw (it wrote before ipctop started, or its queue entry expired);
+  // an idle empty queue is dropped; data nobody reads expires after longer.
+  constexpr double kOrphanReadNs = 2e9, kIdleEmptyNs = 10e9, kUnreadNs = 300e9;
+  const double now = monotonic_ns();
+  if (im.queues_fd < 0 || now - im.last_queue_gc_ns < 1e9) return;
+  im.last_queue_gc_ns = now;
+  std::vector<ipctop_queue_key> expired;
+  im.for_each_entry(im.queues_fd, sizeof(ipctop_queue_key), sizeof(ipctop_queue), false,
+                    [&](const uint8_t* key, const uint8_t* value) {
+                      ipctop_queue q;
+                      std::memcpy(&q, value, sizeof(q));
+                      double idle = now - static_cast<double>(q.last_ns);
+                      if (!((q.len == 0 && idle > kIdleEmptyNs) ||
+                            (q.len && q.reads && idle > kOrphanReadNs) ||
+                            (q.len && !q.reads && idle > kUnreadNs)))
+                        return;
+                      ipctop_queue_key k;
+                      std::memcpy(&k, key, sizeof(k));
+                      expired.push_back(k);
+                    });
+  for (const auto& k : expired) {
+    ipctop_queue q;
+    // Read under the queue's lock so a concurrent update is not half seen.
+    if (bpf_map_lookup_elem_flags(im.queues_fd, &k, &q, BPF_F_LOCK) != 0) continue;
+    if (now - static_cast<double>(q.last_ns) < kOrphanReadNs) continue;  // active again
+    if (bpf_map_delete_elem(im.queues_fd, &k) != 0) continue;
+    if (!q.reads) continue;
+    for (uint32_t i = 0; i < q.len && i < IPCTOP_QUEUE_SEGS; ++i) {
+      const ipctop_seg& seg = q.seg[(q.head + i) % IPCTOP_QUEUE_SEGS];
+      im.orphan_bytes += seg.bytes;
+      im.orphan_messages += seg.ops;
+    }
+  }
+}
+
+}  // namespace ipctop::probe
