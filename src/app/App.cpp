@@ -92,10 +92,16 @@ int run_trace(const cli::Options& opts) {
     return kExitCannotTrace;
   }
   auto probes = std::move(std::get<std::unique_ptr<probe::Probes>>(started));
-  for (const auto& p : probes->report().probes)
+  size_t attached = 0;
+  for (const auto& p : probes->report().probes) {
+    attached += p.attached;
     if (!p.attached)
       std::cerr << fmt::format("ipctop: probe {} ({}) not attached: {}\n", p.name, p.tracepoint,
                                p.reason);
+  }
+  std::cerr << fmt::format("ipctop: tracing ({} of {} probes attached, {}); interrupt to stop\n",
+                           attached, probes->report().probes.size(),
+                           probes->report().object_variant);
 
   ProcNames names;
   Aggregator aggregator(names, Filter{opts.pids});
