@@ -9,6 +9,27 @@
 #include "kernel.bpf.h"
 
 /*
+ * tp_btf programs get BTF-typed pointers and read kernel memory with plain
+ * loads, which the verifier turns into fault-safe PROBE_MEM loads; raw_tp
+ * programs must call bpf_probe_read_kernel() for each field, several times
+ * slower on the hot path.
+ */
+#if IPCTOP_TP_BTF
+#define KREAD(...) ___arrow(__VA_ARGS__)
+#define current_task() bpf_get_current_task_btf()
+#else
+#define KREAD(...) BPF_CORE_READ(__VA_ARGS__)
+#define current_task() ((struct task_struct *)bpf_get_current_task())
+#endif
+
+/*
+ * bpf_rdonly_cast (6.2, commit fd264ca02094) turns an address into a typed
+ * pointer, so a struct file taken from the fd table can be read with plain
+ * loads too. Older kernels resolve it to 0 and take the probe-read path.
+ */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
+/*
  * Syscall numbers and arguments at sys_exit. On x86-64 the argument
  * registers still hold the arguments at syscall exit; on arm64 x0 holds the
  * return value by then and the first argument survives in orig_x0.
@@ -33,16 +54,16 @@
 
 static __always_inline long syscall_nr(struct pt_regs *regs)
 {
-	return BPF_CORE_READ(regs, orig_ax);
+	return KREAD(regs, orig_ax);
 }
 
 static __always_inline unsigned long syscall_arg(struct pt_regs *regs, int n)
 {
 	switch (n) {
-	case 0: return BPF_CORE_READ(regs, di);
-	case 1: return BPF_CORE_READ(regs, si);
-	case 2: return BPF_CORE_READ(regs, dx);
-	default: return BPF_CORE_READ(regs, r10);
+	case 0: return KREAD(regs, di);
+	case 1: return KREAD(regs, si);
+	case 2: return KREAD(regs, dx);
+	default: return KREAD(regs, r10);
 	}
 }
 #elif defined(__TARGET_ARCH_arm64)
@@ -65,13 +86,13 @@ static __always_inline unsigned long syscall_arg(struct pt_regs *regs, int n)
 
 static __always_inline long syscall_nr(struct pt_regs *regs)
 {
-	return BPF_CORE_READ(regs, syscallno);
+	return KREAD(regs, syscallno);
 }
 
 static __always_inline unsigned long syscall_arg(struct pt_regs *regs, int n)
 {
 	if (n == 0)
-		return BPF_CORE_READ(regs, orig_x0);
+		return KREAD(regs, orig_x0);
 	return BPF_CORE_READ(regs, regs[n & 7]);
 }
 #else
@@ -82,7 +103,7 @@ static __always_inline unsigned long syscall_arg(struct pt_regs *regs, int n)
 static __always_inline unsigned int task_state(struct task_struct *t)
 {
 	if (bpf_core_field_exists(t->__state))
-		return BPF_CORE_READ(t, __state);
+		return KREAD(t, __state);
 	struct task_struct___pre_5_14 *old = (void *)t;
 	return (unsigned int)BPF_CORE_READ(old, state);
 }

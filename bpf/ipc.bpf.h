@@ -60,83 +60,55 @@ struct chan {
 	bool messages; /* datagram semantics */
 };
 
+/*
+ * The struct file behind `fd`, as an address: the fd array is a double
+ * pointer, which the verifier does not type, so this one read is a probe
+ * read whatever the program type.
+ */
 static __always_inline struct file *fd_file(struct task_struct *task, unsigned long fd)
 {
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct fdtable *fdt = KREAD(task, files, fdt);
 	struct file **fds;
 	struct file *f = NULL;
 
-	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+	if (!fdt || fd >= KREAD(fdt, max_fds))
 		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
+	fds = KREAD(fdt, fd);
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
 	return f;
 }
 
-/*
- * Resolve an fd to the channel it moves data through, for the given
- * direction. Returns false for anything that is not a pipe, FIFO or unix
- * socket, and for unix datagram receives (seen at the skb copy instead).
- */
+#define RESOLVE resolve_direct
+#define RD(...) ___arrow(__VA_ARGS__)
+#define AS(ptr, type) ((struct type *)bpf_rdonly_cast(ptr, bpf_core_type_id_kernel(struct type)))
+#include "resolve.bpf.h"
+#undef RESOLVE
+#undef RD
+#undef AS
+
+#define RESOLVE resolve_probe
+#define RD(...) BPF_CORE_READ(__VA_ARGS__)
+#define AS(ptr, type) ((struct type *)(ptr))
+#include "resolve.bpf.h"
+#undef RESOLVE
+#undef RD
+#undef AS
+
 static __always_inline bool resolve(struct file *f, enum dir dir, struct chan *c)
 {
-	struct inode *inode = BPF_CORE_READ(f, f_inode);
-	unsigned short mode = BPF_CORE_READ(inode, i_mode);
+	if (bpf_rdonly_cast)
+		return resolve_direct(bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file)), dir, c);
+	return resolve_probe(f, dir, c);
+}
 
-	if ((mode & S_IFMT) == S_IFIFO) {
-		bool anon = BPF_CORE_READ(inode, i_sb, s_magic) == PIPEFS_MAGIC;
+static __always_inline __u64 file_ino(struct file *f)
+{
+	if (bpf_rdonly_cast) {
+		struct file *typed = bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file));
 
-		c->kind = anon ? IPCTOP_KIND_PIPE : IPCTOP_KIND_FIFO;
-		c->ino = BPF_CORE_READ(inode, i_ino);
-		c->dev = anon ? 0 : BPF_CORE_READ(inode, i_sb, s_dev);
-		c->messages = false;
-		c->q.obj = c->ino;
-		c->q.dev = c->dev;
-		c->q.kind = c->kind;
-		return true;
+		return typed->f_inode->i_ino;
 	}
-	if ((mode & S_IFMT) != S_IFSOCK)
-		return false;
-
-	struct socket *sock = BPF_CORE_READ(f, private_data);
-	struct sock *sk = BPF_CORE_READ(sock, sk);
-
-	if (!sk || BPF_CORE_READ(sk, __sk_common.skc_family) != AF_UNIX)
-		return false;
-	c->dev = 0;
-	switch (BPF_CORE_READ(sk, sk_type)) {
-	case SOCK_STREAM:
-		c->kind = IPCTOP_KIND_UNIX_STREAM;
-		c->messages = false;
-		if (dir == DIR_SEND) {
-			struct sock *peer = BPF_CORE_READ((struct unix_sock *)sk, peer);
-
-			if (!peer)
-				return false;
-			c->q.obj = (__u64)peer;
-			c->ino = 0;
-		} else {
-			c->q.obj = (__u64)sk;
-			c->ino = BPF_CORE_READ(inode, i_ino);
-		}
-		break;
-	case SOCK_DGRAM:
-	case SOCK_SEQPACKET:
-		if (dir == DIR_RECV)
-			return false;
-		c->kind = BPF_CORE_READ(sk, sk_type) == SOCK_DGRAM ?
-			IPCTOP_KIND_UNIX_DGRAM : IPCTOP_KIND_UNIX_SEQPACKET;
-		c->messages = true;
-		/* Queued at the sending socket: the receiver finds it as skb->sk. */
-		c->q.obj = (__u64)sk;
-		c->ino = 0;
-		break;
-	default:
-		return false;
-	}
-	c->q.dev = 0;
-	c->q.kind = c->kind;
-	return true;
+	return BPF_CORE_READ(f, f_inode, i_ino);
 }
 
 static __always_inline void credit(const struct match *m, __u32 kind, __u32 dev)
@@ -378,7 +350,7 @@ static __always_inline void account_thread(const struct party *me, enum dir dir,
  */
 __noinline int transfer(unsigned long fd, __u32 dir, __u64 bytes, __u32 ops)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *task = current_task();
 	__u64 id = bpf_get_current_pid_tgid();
 	struct party me = {
 		.tgid = id >> 32,
@@ -450,7 +422,7 @@ static __always_inline void on_syscall_exit(struct pt_regs *regs, long ret)
 		struct file *f;
 
 		fd0 = syscall_arg(regs, 0);
-		f = fd_file((struct task_struct *)bpf_get_current_task(), fd0);
+		f = fd_file(current_task(), fd0);
 		if (f)
 			transfer(fd0, BPF_CORE_READ(f, f_mode) & FMODE_WRITE ? DIR_SEND : DIR_RECV,
 				 ret, 1);
@@ -466,16 +438,16 @@ static __always_inline void on_syscall_exit(struct pt_regs *regs, long ret)
  */
 static __always_inline void on_datagram_copy(const struct sk_buff *skb, int len)
 {
-	struct sock *sk = BPF_CORE_READ(skb, sk);
+	struct sock *sk = KREAD(skb, sk);
 	unsigned short type;
 
-	if (!sk || BPF_CORE_READ(sk, __sk_common.skc_family) != AF_UNIX)
+	if (!sk || KREAD(sk, __sk_common.skc_family) != AF_UNIX)
 		return;
-	type = BPF_CORE_READ(sk, sk_type);
+	type = KREAD(sk, sk_type);
 	if (type != SOCK_DGRAM && type != SOCK_SEQPACKET)
 		return;
 
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+	struct task_struct *task = current_task();
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	unsigned long flags;
 	__u64 id = bpf_get_current_pid_tgid();
@@ -512,7 +484,7 @@ static __always_inline void on_datagram_copy(const struct sk_buff *skb, int len)
 	};
 
 	if (f)
-		c.ino = BPF_CORE_READ(f, f_inode, i_ino);
+		c.ino = file_ino(f);
 	if (len < 0)
 		len = 0;
 	match_op(&c, &me, DIR_RECV, len, 1);

@@ -14,7 +14,7 @@ static __always_inline void on_sched_switch(bool preempt, struct task_struct *pr
 	__u64 now = bpf_ktime_get_ns();
 	__u64 *last = bpf_map_lookup_elem(&last_switch, &zero);
 	__u64 ran = 0;
-	__u32 tid = BPF_CORE_READ(prev, pid);
+	__u32 tid = KREAD(prev, pid);
 	bool voluntary = !preempt && task_state(prev) != 0;
 
 	if (last) {
@@ -29,7 +29,7 @@ static __always_inline void on_sched_switch(bool preempt, struct task_struct *pr
 		return;
 	}
 
-	struct ipctop_thread_val *t = thread_stats(tid, BPF_CORE_READ(prev, tgid));
+	struct ipctop_thread_val *t = thread_stats(tid, KREAD(prev, tgid));
 
 	if (!t)
 		return;

@@ -69,10 +69,17 @@ std::string& libbpf_log() {
 
 int capture_libbpf(enum libbpf_print_level level, const char* format, va_list args) {
   if (level == LIBBPF_DEBUG) return 0;
-  char buf[1024];
-  int n = vsnprintf(buf, sizeof(buf), format, args);
+  // A verifier log arrives as one message, often far longer than a line.
+  va_list copy;
+  va_copy(copy, args);
+  int n = vsnprintf(nullptr, 0, format, copy);
+  va_end(copy);
   std::string& log = libbpf_log();
-  if (log.size() < (1u << 20)) log.append(buf);
+  if (n <= 0 || log.size() + static_cast<size_t>(n) > (8u << 20)) return 0;
+  std::string buf(static_cast<size_t>(n) + 1, '\0');
+  vsnprintf(buf.data(), buf.size(), format, args);
+  buf.pop_back();
+  log += buf;
   return n;
 }
 
@@ -252,8 +259,10 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
       static const std::regex failed_prog(R"(prog '(\w+)': (?:BPF program load )?failed)");
       bpf_object__close(obj);
       if (std::regex_search(log, m, failed_prog) && !disabled.contains(m[1])) {
+        // The verifier's complaint is the line before its closing statistics.
+        std::string verifier = log.substr(0, log.find("-- END PROG LOAD LOG"));
         disabled[m[1]] = fmt::format("refused by the kernel: {} ({})", strerror(err),
-                                     last_lines(log.substr(0, log.find("-- END PROG LOAD LOG")), 2));
+                                     last_lines(verifier, 2));
         continue;
       }
       report.notes.push_back(fmt::format("{}: load failed: {} ({})", variant.name, strerror(err),

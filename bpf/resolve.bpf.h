@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Resolve an open file to the channel it moves data through. Included twice
+ * by ipc.bpf.h: RESOLVE, RD and AS select plain loads through typed
+ * pointers, or bpf_probe_read_kernel() on kernels without bpf_rdonly_cast.
+ */
+/*
+ * Resolve an fd to the channel it moves data through, for the given
+ * direction. Returns false for anything that is not a pipe, FIFO or unix
+ * socket, and for unix datagram receives (seen at the skb copy instead).
+ */
+static __always_inline bool RESOLVE(struct file *f, enum dir dir, struct chan *c)
+{
+	struct inode *inode = RD(f, f_inode);
+	unsigned short mode = RD(inode, i_mode);
+
+	if ((mode & S_IFMT) == S_IFIFO) {
+		bool anon = RD(inode, i_sb, s_magic) == PIPEFS_MAGIC;
+
+		c->kind = anon ? IPCTOP_KIND_PIPE : IPCTOP_KIND_FIFO;
+		c->ino = RD(inode, i_ino);
+		c->dev = anon ? 0 : RD(inode, i_sb, s_dev);
+		c->messages = false;
+		c->q.obj = c->ino;
+		c->q.dev = c->dev;
+		c->q.kind = c->kind;
+		return true;
+	}
+	if ((mode & S_IFMT) != S_IFSOCK)
+		return false;
+
+	struct socket *sock = AS(RD(f, private_data), socket);
+	struct sock *sk = RD(sock, sk);
+
+	if (!sk || RD(sk, __sk_common.skc_family) != AF_UNIX)
+		return false;
+	c->dev = 0;
+	unsigned short type = RD(sk, sk_type);
+
+	switch (type) {
+	case SOCK_STREAM:
+		c->kind = IPCTOP_KIND_UNIX_STREAM;
+		c->messages = false;
+		if (dir == DIR_SEND) {
+			struct sock *peer = RD(AS(sk, unix_sock), peer);
+
+			if (!peer)
+				return false;
+			c->q.obj = (__u64)peer;
+			c->ino = 0;
+		} else {
+			c->q.obj = (__u64)sk;
+			c->ino = RD(inode, i_ino);
+		}
+		break;
+	case SOCK_DGRAM:
+	case SOCK_SEQPACKET:
+		if (dir == DIR_RECV)
+			return false;
+		c->kind = type == SOCK_DGRAM ?
+			IPCTOP_KIND_UNIX_DGRAM : IPCTOP_KIND_UNIX_SEQPACKET;
+		c->messages = true;
+		/* Queued at the sending socket: the receiver finds it as skb->sk. */
+		c->q.obj = (__u64)sk;
+		c->ino = 0;
+		break;
+	default:
+		return false;
+	}
+	c->q.dev = 0;
+	c->q.kind = c->kind;
+	return true;
+}
+
