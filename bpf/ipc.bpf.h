@@ -193,6 +193,7 @@ struct match_ctx {
 	struct ipctop_queue *q;
 	__u64 bytes;
 	__u64 left;
+	__u64 epoch;
 	__u32 dir;
 	__u32 prev_tid;
 };
@@ -211,7 +212,6 @@ static long match_round(__u32 round, void *data)
 	struct ipctop_queue *q = x->q;
 	/* A receive consumes pending writes; a send, pending reads. */
 	__u32 want_reads = x->dir == DIR_SEND;
-	__u64 now = bpf_ktime_get_ns();
 	__u64 left = x->left;
 	struct match m;
 	bool matched = false;
@@ -278,7 +278,7 @@ static long match_round(__u32 round, void *data)
 	}
 	overflow = q->overflow;
 	q->overflow = 0;
-	q->last_ns = now;
+	q->last_epoch = x->epoch;
 	bpf_spin_unlock(&q->lock);
 
 	x->left = left;
@@ -298,6 +298,7 @@ static __always_inline void match_op(const struct chan *c, const struct party *m
 {
 	__u32 zero = 0;
 	void *init = bpf_map_lookup_elem(&queue_zero, &zero);
+	__u64 *now = bpf_map_lookup_elem(&epoch, &zero);
 	struct match_ctx x = {
 		.c = c,
 		.me = me,
@@ -309,6 +310,7 @@ static __always_inline void match_op(const struct chan *c, const struct party *m
 
 	if (!init)
 		return;
+	x.epoch = now ? *now : 0;
 	x.q = lookup_or_init(&queues, &c->q, init, IPCTOP_LOST_QUEUE_MAP_FULL);
 	if (!x.q) {
 		if (dir == DIR_RECV) {
@@ -328,42 +330,27 @@ static __always_inline void match_op(const struct chan *c, const struct party *m
 	}
 }
 
-static __always_inline void account_thread(const struct party *me, enum dir dir,
-					   __u64 bytes, __u64 ops)
-{
-	struct ipctop_thread_val *t = thread_stats(me->tid, me->tgid);
-
-	if (!t)
-		return;
-	if (dir == DIR_SEND) {
-		t->tx_bytes += bytes;
-		t->tx_ops += ops;
-	} else {
-		t->rx_bytes += bytes;
-		t->rx_ops += ops;
-	}
-}
-
 /*
  * One side of a data transfer through `fd` by the current task. A global
  * function: the verifier checks it once, not at each of its call sites.
  */
 __noinline int transfer(unsigned long fd, __u32 dir, __u64 bytes, __u32 ops)
 {
-	struct task_struct *task = current_task();
+	struct file *f = fd_file(current_task(), fd);
+	struct chan c = {};
+
+	/* Most syscalls that get here are not IPC: leave before anything else. */
+	if (!f || !resolve(f, dir, &c))
+		return 0;
+
 	__u64 id = bpf_get_current_pid_tgid();
 	struct party me = {
 		.tgid = id >> 32,
 		.tid = (__u32)id,
 		.cpu = bpf_get_smp_processor_id(),
 	};
-	struct file *f = fd_file(task, fd);
-	struct chan c = {};
 
-	if (!f || !resolve(f, dir, &c))
-		return 0;
 	match_op(&c, &me, dir, bytes, ops);
-	account_thread(&me, dir, bytes, ops);
 	return 0;
 }
 
@@ -488,7 +475,6 @@ static __always_inline void on_datagram_copy(const struct sk_buff *skb, int len)
 	if (len < 0)
 		len = 0;
 	match_op(&c, &me, DIR_RECV, len, 1);
-	account_thread(&me, DIR_RECV, len, 1);
 }
 
 #endif

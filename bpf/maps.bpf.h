@@ -42,6 +42,17 @@ struct {
 	__type(value, __u8[sizeof(struct ipctop_queue)]);
 } queue_zero SEC(".maps");
 
+/*
+ * The interval counter, written by user space at each drain: a plain load
+ * where a clock read would cost a helper call on every IPC syscall.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} epoch SEC(".maps");
+
 /* The time of the last context switch on each CPU, for on-CPU time. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

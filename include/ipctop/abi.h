@@ -50,7 +50,11 @@ struct ipctop_flow_val {
 	__u64 messages;
 };
 
-/* Per thread, per CPU (the map is per-CPU and keyed by tid). */
+/*
+ * Scheduler figures per thread, per CPU (the map is per-CPU, keyed by tid).
+ * A thread's IPC bytes are not counted here: user space sums them from the
+ * flows, which keeps one hash update off every IPC syscall.
+ */
 struct ipctop_thread_val {
 	__u32 tgid;
 	__u32 pad;
@@ -58,10 +62,6 @@ struct ipctop_thread_val {
 	__u64 voluntary;
 	__u64 involuntary;
 	__u64 oncpu_ns;
-	__u64 tx_bytes;
-	__u64 tx_ops;
-	__u64 rx_bytes;
-	__u64 rx_ops;
 };
 
 /*
@@ -117,7 +117,7 @@ struct ipctop_queue {
 	__u32 len;
 	__u32 reads; /* 1 when the pending segments are reads */
 	__u32 overflow; /* appends merged into an unknown party, not yet counted */
-	__u64 last_ns;
+	__u64 last_epoch; /* user space's interval counter when last touched */
 	struct ipctop_seg seg[IPCTOP_QUEUE_SEGS];
 };
 

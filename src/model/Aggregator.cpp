@@ -35,14 +35,8 @@ static_assert(std::size(kLostPoints) == IPCTOP_CNT_MAX - IPCTOP_LOST_FIRST,
 uint64_t delta(uint64_t now, uint64_t before) { return now >= before ? now - before : now; }
 
 ThreadCounters delta(const ThreadCounters& a, const ThreadCounters& b) {
-  return {delta(a.switches, b.switches),   delta(a.voluntary, b.voluntary),
-          delta(a.involuntary, b.involuntary), delta(a.oncpu_ns, b.oncpu_ns),
-          delta(a.tx_bytes, b.tx_bytes),   delta(a.tx_ops, b.tx_ops),
-          delta(a.rx_bytes, b.rx_bytes),   delta(a.rx_ops, b.rx_ops)};
-}
-
-bool is_zero(const ThreadCounters& c) {
-  return !(c.switches | c.oncpu_ns | c.tx_bytes | c.tx_ops | c.rx_bytes | c.rx_ops);
+  return {delta(a.switches, b.switches), delta(a.voluntary, b.voluntary),
+          delta(a.involuntary, b.involuntary), delta(a.oncpu_ns, b.oncpu_ns)};
 }
 
 bool is_message_kind(Kind k) { return k == Kind::unix_dgram || k == Kind::unix_seqpacket; }
@@ -156,7 +150,7 @@ Snapshot Aggregator::update(const KernelSample& sample, double interval_s) {
   snap.time = sample.time;
   snap.interval_s = interval_s;
 
-  // CPUs: scheduler counters, then the IPC bytes of threads on each CPU.
+  // CPUs: scheduler counters here, IPC bytes from the flows below.
   const size_t ncpu = sample.cpus.size();
   prev_cpus_.resize(ncpu);
   snap.cpus.resize(ncpu);
@@ -172,8 +166,9 @@ Snapshot Aggregator::update(const KernelSample& sample, double interval_s) {
                     d[IPCTOP_CNT_INVOLUNTARY], d[IPCTOP_CNT_IDLE_NS], 0, 0};
   }
 
-  // Threads, grouped into processes.
-  std::map<uint32_t, ProcessRow> procs;
+  // Threads, by process: scheduler counters from the kernel's thread table,
+  // IPC bytes from the flows below.
+  std::map<uint32_t, std::map<uint32_t, ThreadRow>> threads;
   for (const auto& ts : sample.threads) {
     auto& prev = prev_threads_[ts.tid];
     prev.resize(ts.per_cpu.size());
@@ -186,25 +181,9 @@ Snapshot Aggregator::update(const KernelSample& sample, double interval_s) {
       row.voluntary += d.voluntary;
       row.involuntary += d.involuntary;
       row.oncpu_ns += d.oncpu_ns;
-      row.tx_bytes += d.tx_bytes;
-      row.tx_ops += d.tx_ops;
-      row.rx_bytes += d.rx_bytes;
-      row.rx_ops += d.rx_ops;
-      if (c < snap.cpus.size()) {
-        snap.cpus[c].tx_bytes += d.tx_bytes;
-        snap.cpus[c].rx_bytes += d.rx_bytes;
-      }
     }
-    ThreadCounters sum{row.ctx_switches, row.voluntary, row.involuntary, row.oncpu_ns,
-                       row.tx_bytes,     row.tx_ops,    row.rx_bytes,    row.rx_ops};
-    if (is_zero(sum) || !filter_.wants(ts.tgid)) continue;
-    const Task& t = task(ts.tgid, ts.tid);
-    row.comm = t.comm;
-    row.exited = t.exited;
-    ProcessRow& p = procs[ts.tgid];
-    p.tx_bytes += row.tx_bytes;
-    p.rx_bytes += row.rx_bytes;
-    p.threads.push_back(std::move(row));
+    if ((row.ctx_switches || row.oncpu_ns) && filter_.wants(ts.tgid))
+      threads[ts.tgid][ts.tid] = row;
   }
 
   // Flows: merge the per-CPU-pair kernel keys into one row per
@@ -237,6 +216,20 @@ Snapshot Aggregator::update(const KernelSample& sample, double interval_s) {
     f.messages += messages;
     f.cpus[k.src_cpu] += bytes;
     f.rx_cpus[k.dst_cpu] += bytes;
+    if (k.src_cpu < snap.cpus.size()) snap.cpus[k.src_cpu].tx_bytes += bytes;
+    if (k.dst_cpu < snap.cpus.size()) snap.cpus[k.dst_cpu].rx_bytes += bytes;
+    if (k.src_tid && filter_.wants(k.src_tgid)) {
+      ThreadRow& t = threads[k.src_tgid][k.src_tid];
+      t.tid = k.src_tid;
+      t.tx_bytes += bytes;
+      t.tx_messages += messages;
+    }
+    if (filter_.wants(k.dst_tgid)) {
+      ThreadRow& t = threads[k.dst_tgid][k.dst_tid];
+      t.tid = k.dst_tid;
+      t.rx_bytes += bytes;
+      t.rx_messages += messages;
+    }
   }
   struct ChannelObject {
     uint64_t ino;
@@ -272,23 +265,24 @@ Snapshot Aggregator::update(const KernelSample& sample, double interval_s) {
     }
     snap.channels.push_back(std::move(ch));
   }
-  for (auto& [id, f] : flows) {
-    // A process that only appears in a flow (all its other counters idle)
-    // still gets a row.
-    for (const TaskRef* t : {&f.src, &f.dst})
-      if (t->tid && filter_.wants(t->pid)) procs.try_emplace(t->pid);
-    snap.flows.push_back(std::move(f));
-  }
+  for (auto& [id, f] : flows) snap.flows.push_back(std::move(f));
 
-  for (auto& [pid, row] : procs) {
+  for (auto& [pid, rows] : threads) {
     Process& p = process(pid);
+    ProcessRow row;
     row.pid = pid;
     row.ppid = p.ppid;
     row.comm = p.comm;
     row.cmdline = p.cmdline;
     row.exited = p.exited;
-    std::sort(row.threads.begin(), row.threads.end(),
-              [](const auto& a, const auto& b) { return a.tid < b.tid; });
+    for (auto& [tid, t] : rows) {
+      const Task& task_info = task(pid, tid);
+      t.comm = task_info.comm;
+      t.exited = task_info.exited;
+      row.tx_bytes += t.tx_bytes;
+      row.rx_bytes += t.rx_bytes;
+      row.threads.push_back(std::move(t));
+    }
     snap.processes.push_back(std::move(row));
   }
 

@@ -19,15 +19,13 @@ struct FlowSample {
   uint64_t messages = 0;
 };
 
+// Scheduler counters of one thread on one CPU. IPC bytes per thread come
+// from the flows.
 struct ThreadCounters {
   uint64_t switches = 0;
   uint64_t voluntary = 0;
   uint64_t involuntary = 0;
   uint64_t oncpu_ns = 0;
-  uint64_t tx_bytes = 0;
-  uint64_t tx_ops = 0;
-  uint64_t rx_bytes = 0;
-  uint64_t rx_ops = 0;
 };
 
 struct ThreadSample {

@@ -30,10 +30,10 @@ struct ThreadRow {
   uint64_t voluntary = 0;
   uint64_t involuntary = 0;
   uint64_t oncpu_ns = 0;
-  uint64_t tx_bytes = 0;
-  uint64_t rx_bytes = 0;
-  uint64_t tx_ops = 0;
-  uint64_t rx_ops = 0;
+  uint64_t tx_bytes = 0;     // IPC bytes this thread wrote that readers consumed
+  uint64_t rx_bytes = 0;     // IPC bytes this thread read
+  uint64_t tx_messages = 0;  // messages of its flows as sender
+  uint64_t rx_messages = 0;  // and as receiver
   bool exited = false;
 };
 

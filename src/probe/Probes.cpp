@@ -127,7 +127,11 @@ struct Probes::Impl {
   bpf_object* obj = nullptr;
   std::vector<bpf_link*> links;
   ring_buffer* ring = nullptr;
-  int flows_fd = -1, threads_fd = -1, queues_fd = -1, counters_fd = -1;
+  int flows_fd = -1, threads_fd = -1, queues_fd = -1, counters_fd = -1, epoch_fd = -1;
+  // The kernel stamps queues with the current epoch (one per drain); the
+  // monotonic time each epoch began tells how long a queue has been idle.
+  uint64_t epoch = 0;
+  std::map<uint64_t, double> epoch_start_ns;
   uint32_t ncpu = 0;
   std::vector<TaskRecord> records;
   uint64_t malformed = 0;
@@ -139,6 +143,19 @@ struct Probes::Impl {
     if (ring) ring_buffer__free(ring);
     for (auto* l : links) bpf_link__destroy(l);
     if (obj) bpf_object__close(obj);
+  }
+
+  void advance_epoch() {
+    ++epoch;
+    epoch_start_ns[epoch] = monotonic_ns();
+    uint32_t zero = 0;
+    bpf_map_update_elem(epoch_fd, &zero, &epoch, BPF_ANY);
+  }
+
+  // How long a queue last touched during epoch `e` has been idle, at least.
+  double idle_ns(uint64_t e, double now) const {
+    auto next = epoch_start_ns.find(e + 1);
+    return next == epoch_start_ns.end() ? 0 : now - next->second;
   }
 
   static int on_record(void* ctx, void* data, size_t size) {
@@ -311,6 +328,8 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
   impl->threads_fd = fd("threads");
   impl->queues_fd = fd("queues");
   impl->counters_fd = fd("counters");
+  impl->epoch_fd = fd("epoch");
+  impl->advance_epoch();
   impl->ring = ring_buffer__new(fd("events"), Impl::on_record, impl.get(), nullptr);
   if (!impl->ring)
     return Error{fmt::format("cannot open the BPF ring buffer: {}", strerror(errno))};
@@ -324,6 +343,7 @@ int Probes::poll(int timeout_ms) { return ring_buffer__poll(impl_->ring, timeout
 KernelSample Probes::drain(double unix_time) {
   Impl& im = *impl_;
   ring_buffer__consume(im.ring);
+  im.advance_epoch();
   KernelSample s;
   s.time = unix_time;
   s.records = std::move(im.records);
@@ -360,8 +380,7 @@ KernelSample Probes::drain(double unix_time) {
                         ipctop_thread_val v;
                         std::memcpy(&v, values + c * sizeof(v), sizeof(v));
                         if (v.tgid) t.tgid = v.tgid;
-                        t.per_cpu[c] = {v.switches, v.voluntary, v.involuntary, v.oncpu_ns,
-                                        v.tx_bytes, v.tx_ops,    v.rx_bytes,    v.rx_ops};
+                        t.per_cpu[c] = {v.switches, v.voluntary, v.involuntary, v.oncpu_ns};
                       }
                       s.threads.push_back(std::move(t));
                     });
@@ -380,12 +399,15 @@ void Probes::collect_garbage(const GcPlan& plan) {
   const double now = monotonic_ns();
   if (im.queues_fd < 0 || now - im.last_queue_gc_ns < 1e9) return;
   im.last_queue_gc_ns = now;
+  // Epochs older than the longest idle threshold are not needed any more.
+  while (im.epoch_start_ns.size() > 2 && now - std::next(im.epoch_start_ns.begin())->second > 2 * kUnreadNs)
+    im.epoch_start_ns.erase(im.epoch_start_ns.begin());
   std::vector<ipctop_queue_key> expired;
   im.for_each_entry(im.queues_fd, sizeof(ipctop_queue_key), sizeof(ipctop_queue), false,
                     [&](const uint8_t* key, const uint8_t* value) {
                       ipctop_queue q;
                       std::memcpy(&q, value, sizeof(q));
-                      double idle = now - static_cast<double>(q.last_ns);
+                      double idle = im.idle_ns(q.last_epoch, now);
                       if (!((q.len == 0 && idle > kIdleEmptyNs) ||
                             (q.len && q.reads && idle > kOrphanReadNs) ||
                             (q.len && !q.reads && idle > kUnreadNs)))
@@ -398,7 +420,7 @@ void Probes::collect_garbage(const GcPlan& plan) {
     ipctop_queue q;
     // Read under the queue's lock so a concurrent update is not half seen.
     if (bpf_map_lookup_elem_flags(im.queues_fd, &k, &q, BPF_F_LOCK) != 0) continue;
-    if (now - static_cast<double>(q.last_ns) < kOrphanReadNs) continue;  // active again
+    if (im.idle_ns(q.last_epoch, now) < kOrphanReadNs) continue;  // active again
     if (bpf_map_delete_elem(im.queues_fd, &k) != 0) continue;
     if (!q.reads) continue;
     for (uint32_t i = 0; i < q.len && i < IPCTOP_QUEUE_SEGS; ++i) {

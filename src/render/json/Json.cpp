@@ -27,8 +27,8 @@ json thread_json(const ThreadRow& t) {
           {"on_cpu_ns", t.oncpu_ns},
           {"tx_bytes", t.tx_bytes},
           {"rx_bytes", t.rx_bytes},
-          {"tx_ops", t.tx_ops},
-          {"rx_ops", t.rx_ops},
+          {"tx_messages", t.tx_messages},
+          {"rx_messages", t.rx_messages},
           {"exited", t.exited}};
 }
 
