@@ -60,13 +60,14 @@ void print_features(const probe::Report& r, std::ostream& out) {
   out << fmt::format("capabilities:   {}\n",
                      r.capabilities.empty() ? "none" : fmt::format("{}", fmt::join(r.capabilities, ", ")));
   out << fmt::format("possible CPUs:  {}\n", r.possible_cpus);
+  for (const auto& [feature, found] : r.kernel) out << fmt::format("{:<16} {}\n", feature + ":", found);
   out << fmt::format("object variant: {}\n", r.object_variant.empty() ? "none" : r.object_variant);
   for (const auto& note : r.notes) out << fmt::format("  passed over:  {}\n", note);
   out << "probes:\n";
   for (const auto& p : r.probes)
-    out << fmt::format("  {:<22} {:<24} {:<8} {}{}\n", p.name, p.tracepoint,
+    out << fmt::format("  {:<22} {:<24} {:<8} {:<9} {}\n", p.name, p.tracepoint,
                        p.attached ? p.variant : "MISSING", p.essential ? "essential" : "optional",
-                       p.reason.empty() ? "" : ": " + p.reason);
+                       p.reason);
 }
 
 int run_limits(const cli::Options& opts) {

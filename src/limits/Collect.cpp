@@ -1,7 +1,7 @@
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <limits>
-
-#include <fmt/format.h>
 
 #include "limits/Internal.h"
 #include "model/Text.h"
@@ -12,6 +12,7 @@ namespace {
 
 using detail::FileText;
 using detail::kEffectivelyUnlimited;
+using detail::split_ws;
 
 constexpr uint64_t kNoRlimit = std::numeric_limits<uint64_t>::max();
 
@@ -49,7 +50,7 @@ struct Reader {
 
   // Text of a sysctl file, or nullopt after recording why on `l`.
   std::optional<std::string> text(Limit& l, const std::string& path) {
-    l.source = path;
+    l.source = ipctop::sanitize(path);
     FileText f = detail::read_small_file(path);
     if (!f.text) {
       fail(l, fmt::format("cannot read {}: {}", ipctop::sanitize(path), f.error));
@@ -92,18 +93,6 @@ struct Reader {
   }
 };
 
-std::vector<std::string_view> split_ws(std::string_view s) {
-  std::vector<std::string_view> out;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n')) ++i;
-    const std::size_t start = i;
-    while (i < s.size() && s[i] != ' ' && s[i] != '\t' && s[i] != '\n') ++i;
-    if (i > start) out.push_back(s.substr(start, i - start));
-  }
-  return out;
-}
-
 std::optional<uint64_t> mem_total_bytes(const Roots& roots, Report& report) {
   const std::string path = roots.proc + "/meminfo";
   FileText f = detail::read_small_file(path);
@@ -142,7 +131,8 @@ void add_sem(Reader& r, std::vector<Limit>& out) {
       {"kernel.sem.semmni", "most semaphore sets"},
   };
   std::vector<Limit> sem;
-  for (const auto& f : kFields) sem.push_back(r.make(f.name, Group::Semaphores, "count", f.description));
+  for (const auto& f : kFields)
+    sem.push_back(r.make(f.name, Group::Semaphores, "count", f.description));
   const std::string path = sysctl_path(r.roots, "kernel.sem");
   std::optional<std::string> text;
   {
@@ -156,7 +146,7 @@ void add_sem(Reader& r, std::vector<Limit>& out) {
       text = std::move(f.text);
     }
     for (Limit& l : sem) {
-      l.source = path;
+      l.source = ipctop::sanitize(path);
       if (!error.empty()) r.fail(l, error);
     }
   }
@@ -260,13 +250,20 @@ void finish(Limit& l, uint64_t page_size) {
 
 std::string_view group_title(Group group) {
   switch (group) {
-    case Group::SharedMemory: return "Shared memory (SysV shmget, POSIX shm_open)";
-    case Group::MessageQueues: return "Message queues (SysV msgget)";
-    case Group::Semaphores: return "Semaphores (SysV semget)";
-    case Group::PosixMessageQueues: return "POSIX message queues (mq_open)";
-    case Group::Pipes: return "Pipes";
-    case Group::Files: return "Files";
-    case Group::Sockets: return "Sockets";
+    case Group::SharedMemory:
+      return "Shared memory (SysV shmget, POSIX shm_open)";
+    case Group::MessageQueues:
+      return "Message queues (SysV msgget)";
+    case Group::Semaphores:
+      return "Semaphores (SysV semget)";
+    case Group::PosixMessageQueues:
+      return "POSIX message queues (mq_open)";
+    case Group::Pipes:
+      return "Pipes";
+    case Group::Files:
+      return "Files";
+    case Group::Sockets:
+      return "Sockets";
   }
   return "Other";
 }
@@ -290,8 +287,8 @@ Report collect(const Roots& roots, const Host& host) {
   L.push_back(r.sysctl("kernel.shmmax", shm, "bytes", "largest one segment may be"));
   L.push_back(r.sysctl("kernel.shmall", shm, "pages", "all segments together"));
   L.push_back(r.sysctl("kernel.shmmni", shm, "count", "most segments that may exist"));
-  L.push_back(r.sysctl("kernel.shm_rmid_forced", shm, "bool",
-                       "if on, segments vanish when unattached"));
+  L.push_back(
+      r.sysctl("kernel.shm_rmid_forced", shm, "bool", "if on, segments vanish when unattached"));
   {
     Limit l = r.make("page_size", shm, "bytes", "memory page; the unit of kernel.shmall");
     l.value = page_size;
@@ -302,13 +299,13 @@ Report collect(const Roots& roots, const Host& host) {
   {
     Limit l = r.make("meminfo.MemTotal", shm, "bytes", "physical memory, for comparison");
     l.value = mem_total;
-    l.source = roots.proc + "/meminfo";
+    l.source = ipctop::sanitize(roots.proc + "/meminfo");
     if (!mem_total) l.error = "unreadable";
     L.push_back(std::move(l));
   }
   {
     Limit l = r.make("dev_shm.size", shm, "bytes", "tmpfs holding shm_open/sem_open objects");
-    l.source = "statvfs(" + roots.dev_shm + ")";
+    l.source = ipctop::sanitize("statvfs(" + roots.dev_shm + ")");
     l.used_what = "bytes stored";
     std::optional<FsUsage> u;
     if (host.fs_usage) u = host.fs_usage(roots.dev_shm);
@@ -338,15 +335,14 @@ Report collect(const Roots& roots, const Host& host) {
   L.push_back(r.sysctl("fs.mqueue.msg_default", mq, "count", "mq_maxmsg when no attr is given"));
   L.push_back(
       r.sysctl("fs.mqueue.msgsize_default", mq, "bytes", "mq_msgsize when no attr is given"));
-  L.push_back(r.rlimit("rlimit.msgqueue", mq, host.rlimit_msgqueue,
-                       "queue capacity this user may create"));
+  L.push_back(
+      r.rlimit("rlimit.msgqueue", mq, host.rlimit_msgqueue, "queue capacity this user may create"));
 
   constexpr auto pipe = Group::Pipes;
   L.push_back(r.sysctl("fs.pipe-max-size", pipe, "bytes", "largest F_SETPIPE_SZ (non-root)"));
-  L.push_back(r.sysctl("fs.pipe-user-pages-soft", pipe, "pages",
-                       "over it, a user's new pipes are tiny"));
-  L.push_back(r.sysctl("fs.pipe-user-pages-hard", pipe, "pages",
-                       "over it, a user's pipe() fails"));
+  L.push_back(
+      r.sysctl("fs.pipe-user-pages-soft", pipe, "pages", "over it, a user's new pipes are tiny"));
+  L.push_back(r.sysctl("fs.pipe-user-pages-hard", pipe, "pages", "over it, a user's pipe() fails"));
 
   constexpr auto files = Group::Files;
   L.push_back(r.sysctl("fs.file-max", files, "count", "open files, system-wide"));
@@ -357,8 +353,8 @@ Report collect(const Roots& roots, const Host& host) {
   L.push_back(r.sysctl("net.core.somaxconn", sock, "count", "longest listen() backlog"));
   L.push_back(r.sysctl("net.core.rmem_max", sock, "bytes", "largest SO_RCVBUF (non-root)"));
   L.push_back(r.sysctl("net.core.wmem_max", sock, "bytes", "largest SO_SNDBUF (non-root)"));
-  L.push_back(r.sysctl("net.unix.max_dgram_qlen", sock, "count",
-                       "datagrams queued on a unix socket"));
+  L.push_back(
+      r.sysctl("net.unix.max_dgram_qlen", sock, "count", "datagrams queued on a unix socket"));
 
   // 0 switches these two off.
   for (const char* name : {"fs.pipe-user-pages-soft", "fs.pipe-user-pages-hard"}) {

@@ -5,11 +5,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
-#include <utility>
-#include <vector>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "limits/Limits.h"
 
@@ -29,6 +29,7 @@ struct FileText {
 FileText read_small_file(const std::string& path, std::size_t max_bytes = 64 * 1024);
 
 std::string_view trim(std::string_view s);
+std::vector<std::string_view> split_ws(std::string_view s);  // on spaces, tabs and newlines
 
 // Whole-string decimal, no sign, no overflow.
 std::optional<uint64_t> parse_u64(std::string_view s);

@@ -16,20 +16,25 @@ json opt(const std::optional<T>& v) {
 
 std::string_view group_key(Group g) {
   switch (g) {
-    case Group::SharedMemory: return "shared_memory";
-    case Group::MessageQueues: return "message_queues";
-    case Group::Semaphores: return "semaphores";
-    case Group::PosixMessageQueues: return "posix_message_queues";
-    case Group::Pipes: return "pipes";
-    case Group::Files: return "files";
-    case Group::Sockets: return "sockets";
+    case Group::SharedMemory:
+      return "shared_memory";
+    case Group::MessageQueues:
+      return "message_queues";
+    case Group::Semaphores:
+      return "semaphores";
+    case Group::PosixMessageQueues:
+      return "posix_message_queues";
+    case Group::Pipes:
+      return "pipes";
+    case Group::Files:
+      return "files";
+    case Group::Sockets:
+      return "sockets";
   }
   return "other";
 }
 
-json process(const ProcessRef& p) {
-  return json{{"pid", p.pid}, {"comm", opt(p.comm)}};
-}
+json process(const ProcessRef& p) { return json{{"pid", p.pid}, {"comm", opt(p.comm)}}; }
 
 json processes(const std::vector<ProcessRef>& ps) {
   json out = json::array();
@@ -71,10 +76,17 @@ json to_json(const Report& report) {
   json shm = json::array();
   for (const auto& s : o.sysv_shm) {
     shm.push_back(json{
-        {"key", key_hex(s.key)}, {"shmid", s.shmid},   {"uid", s.uid},
-        {"owner", s.owner},      {"perms", octal(s.perms)}, {"size", s.size},
-        {"nattch", s.nattch},    {"cpid", process(s.creator)}, {"lpid", process(s.last_user)},
-        {"dest", s.dest},        {"locked", s.locked},
+        {"key", key_hex(s.key)},
+        {"shmid", s.shmid},
+        {"uid", s.uid},
+        {"owner", s.owner},
+        {"perms", octal(s.perms)},
+        {"size", s.size},
+        {"nattch", s.nattch},
+        {"cpid", process(s.creator)},
+        {"lpid", process(s.last_user)},
+        {"dest", s.dest},
+        {"locked", s.locked},
     });
   }
   json msg = json::array();
@@ -95,16 +107,23 @@ json to_json(const Report& report) {
   json sem = json::array();
   for (const auto& s : o.sysv_sem) {
     sem.push_back(json{
-        {"key", key_hex(s.key)}, {"semid", s.semid},       {"uid", s.uid},
-        {"owner", s.owner},      {"perms", octal(s.perms)}, {"nsems", s.nsems},
+        {"key", key_hex(s.key)},
+        {"semid", s.semid},
+        {"uid", s.uid},
+        {"owner", s.owner},
+        {"perms", octal(s.perms)},
+        {"nsems", s.nsems},
     });
   }
   json mq = json::array();
   for (const auto& q : o.posix_mq) {
     mq.push_back(json{
-        {"name", q.name},         {"uid", q.uid},
-        {"owner", q.owner},       {"perms", octal(q.perms)},
-        {"qsize", opt(q.qsize)},  {"notify_pid", opt(q.notify_pid)},
+        {"name", q.name},
+        {"uid", q.uid},
+        {"owner", q.owner},
+        {"perms", octal(q.perms)},
+        {"qsize", opt(q.qsize)},
+        {"notify_pid", opt(q.notify_pid)},
         {"open_by", processes(q.open_by)},
     });
   }
@@ -124,12 +143,11 @@ json to_json(const Report& report) {
   return json{
       {"limits", std::move(limits)},
       {"warnings", std::move(warnings)},
-      {"objects",
-       json{{"sysv_shm", std::move(shm)},
-            {"sysv_msg", std::move(msg)},
-            {"sysv_sem", std::move(sem)},
-            {"posix_mq", std::move(mq)},
-            {"posix_shm", std::move(pshm)}}},
+      {"objects", json{{"sysv_shm", std::move(shm)},
+                       {"sysv_msg", std::move(msg)},
+                       {"sysv_sem", std::move(sem)},
+                       {"posix_mq", std::move(mq)},
+                       {"posix_shm", std::move(pshm)}}},
       {"errors", report.errors},
       {"unreadable_processes", report.unreadable_processes},
   };

@@ -6,12 +6,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace ipctop::limits {
 
@@ -64,8 +63,8 @@ std::string_view group_title(Group group);
 struct Limit {
   std::string name;  // sysctl name (kernel.shmmax), or rlimit.*, dev_shm.size, page_size, ...
   Group group = Group::SharedMemory;
-  std::optional<uint64_t> value;  // nullopt: unreadable, see `error`
-  std::string unit;               // bytes, pages, count or bool
+  std::optional<uint64_t> value;        // nullopt: unreadable, see `error`
+  std::string unit;                     // bytes, pages, count or bool
   std::optional<uint64_t> value_bytes;  // pages converted to bytes (nullopt on overflow)
   std::optional<uint64_t> used;         // in `unit`
   std::optional<double> used_pct;       // only for a finite, nonzero value
@@ -160,7 +159,7 @@ struct Report {
   std::vector<Limit> limits;
   std::vector<Warning> warnings;
   Objects objects;
-  std::vector<std::string> errors;  // what could not be read, sanitized
+  std::vector<std::string> errors;    // what could not be read, sanitized
   uint64_t unreadable_processes = 0;  // fd/maps of other users' processes without root
 };
 

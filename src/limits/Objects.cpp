@@ -1,5 +1,6 @@
 #include <dirent.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,8 +12,6 @@
 #include <limits>
 #include <set>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 #include "limits/Internal.h"
 #include "model/Text.h"
@@ -46,18 +45,6 @@ class Dir {
   int errno_;
 };
 
-std::vector<std::string_view> split_ws(std::string_view s) {
-  std::vector<std::string_view> out;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
-    const std::size_t start = i;
-    while (i < s.size() && s[i] != ' ' && s[i] != '\t') ++i;
-    if (i > start) out.push_back(s.substr(start, i - start));
-  }
-  return out;
-}
-
 std::optional<uint32_t> parse_octal(std::string_view s) {
   uint32_t v = 0;
   const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v, 8);
@@ -68,8 +55,7 @@ std::optional<uint32_t> parse_octal(std::string_view s) {
 // /proc/sysvipc prints key_t with %d, so keys with the top bit set come out negative.
 std::optional<uint32_t> parse_key(std::string_view s) {
   const auto v = parse_i64(s);
-  if (!v || *v < std::numeric_limits<int32_t>::min() ||
-      *v > std::numeric_limits<uint32_t>::max())
+  if (!v || *v < std::numeric_limits<int32_t>::min() || *v > std::numeric_limits<uint32_t>::max())
     return std::nullopt;
   return static_cast<uint32_t>(*v);
 }
@@ -91,9 +77,8 @@ class SysvTable {
   bool open(std::initializer_list<std::string_view> required) {
     in_.open(path_);
     if (!in_) {
-      report_.errors.push_back(
-          fmt::format("{}: cannot read {}: {}", what_, ipctop::sanitize(path_),
-                      std::strerror(errno)));
+      report_.errors.push_back(fmt::format("{}: cannot read {}: {}", what_, ipctop::sanitize(path_),
+                                           std::strerror(errno)));
       return false;
     }
     std::string header;
@@ -134,8 +119,8 @@ class SysvTable {
 
   ~SysvTable() {
     if (garbled_ != 0) {
-      report_.errors.push_back(fmt::format("{}: skipped {} garbled line(s) in {}", what_,
-                                           garbled_, ipctop::sanitize(path_)));
+      report_.errors.push_back(fmt::format("{}: skipped {} garbled line(s) in {}", what_, garbled_,
+                                           ipctop::sanitize(path_)));
     }
   }
 
@@ -258,8 +243,8 @@ std::optional<std::vector<DirEntry>> list_files(const std::string& path, const c
                                                 Report& report, const char* hint) {
   Dir dir(path);
   if (!dir.ok()) {
-    report.errors.push_back(fmt::format("{}: cannot list {}: {}{}", what,
-                                        ipctop::sanitize(path), std::strerror(dir.error()),
+    report.errors.push_back(fmt::format("{}: cannot list {}: {}{}", what, ipctop::sanitize(path),
+                                        std::strerror(dir.error()),
                                         dir.error() == ENOENT ? hint : ""));
     return std::nullopt;
   }
@@ -348,8 +333,7 @@ void scan_process(const std::string& proc, int64_t pid, PosixScan& scan, bool wa
           scan.shm_open[it->second].insert(pid);
         } else if (auto it2 = scan.mq_links.find(target); it2 != scan.mq_links.end()) {
           scan.mq_open[it2->second].insert(pid);
-        } else if (auto it3 = scan.mq_bare_links.find(target);
-                   it3 != scan.mq_bare_links.end()) {
+        } else if (auto it3 = scan.mq_bare_links.find(target); it3 != scan.mq_bare_links.end()) {
           // mq_open() descriptors link to "/NAME" on the kernel's internal mount. A file of
           // that name in the root directory links the same way, so when the target can be
           // stat'ed it must live on the mqueue filesystem.
@@ -411,8 +395,7 @@ void scan_processes(const Roots& roots, const std::vector<DirEntry>& mqs,
   Dir proc(roots.proc);
   if (!proc.ok()) {
     report.errors.push_back(fmt::format("processes: cannot list {}: {}",
-                                        ipctop::sanitize(roots.proc),
-                                        std::strerror(proc.error())));
+                                        ipctop::sanitize(roots.proc), std::strerror(proc.error())));
     return;
   }
   std::vector<int64_t> pids;
@@ -457,9 +440,9 @@ ObjectsRead collect_objects(const Roots& roots, const Host& host, Report& report
         q.notify_pid = mq_field<int64_t>(*f.text, "NOTIFY_PID");
       }
       if (!q.qsize) {
-        report.errors.push_back(
-            fmt::format("posix_mq: no QSIZE in {}/{}", ipctop::sanitize(roots.dev_mqueue),
-                        ipctop::sanitize(e.raw_name)));
+        report.errors.push_back(fmt::format("posix_mq: no QSIZE in {}/{}",
+                                            ipctop::sanitize(roots.dev_mqueue),
+                                            ipctop::sanitize(e.raw_name)));
       }
       report.objects.posix_mq.push_back(std::move(q));
     }

@@ -1,8 +1,8 @@
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-
-#include <fmt/format.h>
 
 #include "limits/Internal.h"
 #include "model/Text.h"
@@ -120,7 +120,8 @@ std::string value_text(const Limit& l, bool raw) {
   if (l.unit == "bool") return v == 0 ? "off" : v == 1 ? "on" : std::to_string(v);
   if (l.unlimited) return "unlimited";
   if (l.unit == "bytes") return human_bytes(v);
-  if (l.unit == "pages") return l.value_bytes ? human_bytes(*l.value_bytes) : group_digits(v) + " pages";
+  if (l.unit == "pages")
+    return l.value_bytes ? human_bytes(*l.value_bytes) : group_digits(v) + " pages";
   return group_digits(v);
 }
 
@@ -154,8 +155,9 @@ std::string meaning_text(const Limit& l, bool raw) {
   if (raw && l.unlimited && l.value == uint64_t{0}) m += " (0 = no limit)";
   if (l.hard && l.value && *l.hard != *l.value) {
     const bool inf = *l.hard == UINT64_MAX;
-    m += fmt::format(" (hard: {})", raw ? std::to_string(*l.hard)
-                                        : inf ? std::string("unlimited") : human_bytes(*l.hard));
+    m += fmt::format(" (hard: {})", raw   ? std::to_string(*l.hard)
+                                    : inf ? std::string("unlimited")
+                                          : human_bytes(*l.hard));
   }
   return m;
 }
@@ -215,8 +217,9 @@ void render_limits(const Report& r, bool raw, std::string& out) {
     }
   };
 
-  out += "IPC limits: VALUE is the limit, USED what exists now (for \"largest one\" limits: the\n"
-         "biggest single object), % how full. Change one with: sysctl -w NAME=VALUE\n";
+  out +=
+      "IPC limits: VALUE is the limit, USED what exists now (for \"largest one\" limits: the\n"
+      "biggest single object), % how full. Change one with: sysctl -w NAME=VALUE\n";
   out += '\n';
   line(header);
   for (const auto& [g, rows] : groups) {
@@ -357,9 +360,15 @@ void render_objects(const Report& r, bool raw, std::string& out) {
                       detail::octal(s.perms), size_text(s.size, raw), std::to_string(s.nattch),
                       proc_text(s.creator), proc_text(s.last_user), status});
     }
-    render_grid({{"KEY"}, {"SHMID", true}, {"OWNER", false, true, 8}, {"PERMS"},
-                 {"SIZE", true}, {"NATTCH", true}, {"CREATOR", false, true, 12},
-                 {"LAST USER", false, true, 12}, {"STATUS"}},
+    render_grid({{"KEY"},
+                 {"SHMID", true},
+                 {"OWNER", false, true, 8},
+                 {"PERMS"},
+                 {"SIZE", true},
+                 {"NATTCH", true},
+                 {"CREATOR", false, true, 12},
+                 {"LAST USER", false, true, 12},
+                 {"STATUS"}},
                 rows, out);
   }
 
@@ -373,8 +382,13 @@ void render_objects(const Report& r, bool raw, std::string& out) {
                       detail::octal(m.perms), std::to_string(m.qnum), queued,
                       proc_text(m.last_sender), proc_text(m.last_receiver)});
     }
-    render_grid({{"KEY"}, {"MSQID", true}, {"OWNER", false, true, 8}, {"PERMS"},
-                 {"MSGS", true}, {"QUEUED", true}, {"LAST SEND", false, true, 12},
+    render_grid({{"KEY"},
+                 {"MSQID", true},
+                 {"OWNER", false, true, 8},
+                 {"PERMS"},
+                 {"MSGS", true},
+                 {"QUEUED", true},
+                 {"LAST SEND", false, true, 12},
                  {"LAST RECEIVE", false, true, 12}},
                 rows, out);
   }
@@ -386,8 +400,7 @@ void render_objects(const Report& r, bool raw, std::string& out) {
       rows.push_back({detail::key_hex(s.key), std::to_string(s.semid), s.owner,
                       detail::octal(s.perms), std::to_string(s.nsems)});
     }
-    render_grid({{"KEY"}, {"SEMID", true}, {"OWNER", false, true, 8}, {"PERMS"},
-                 {"NSEMS", true}},
+    render_grid({{"KEY"}, {"SEMID", true}, {"OWNER", false, true, 8}, {"PERMS"}, {"NSEMS", true}},
                 rows, out);
   }
 
@@ -400,8 +413,12 @@ void render_objects(const Report& r, bool raw, std::string& out) {
                       q.notify_pid && *q.notify_pid != 0 ? std::to_string(*q.notify_pid) : "-",
                       users_text(q.open_by, {})});
     }
-    render_grid({{"NAME", false, true, 12}, {"OWNER", false, true, 8}, {"PERMS"},
-                 {"QUEUED", true}, {"NOTIFY", true}, {"OPEN BY", false, true, 16}},
+    render_grid({{"NAME", false, true, 12},
+                 {"OWNER", false, true, 8},
+                 {"PERMS"},
+                 {"QUEUED", true},
+                 {"NOTIFY", true},
+                 {"OPEN BY", false, true, 16}},
                 rows, out);
   }
 
@@ -412,8 +429,12 @@ void render_objects(const Report& r, bool raw, std::string& out) {
       rows.push_back({s.name, s.semaphore ? "sem" : "shm", s.owner, detail::octal(s.perms),
                       size_text(s.size, raw), users_text(s.open_by, s.mapped_by)});
     }
-    render_grid({{"NAME", false, true, 12}, {"KIND"}, {"OWNER", false, true, 8}, {"PERMS"},
-                 {"SIZE", true}, {"USED BY", false, true, 16}},
+    render_grid({{"NAME", false, true, 12},
+                 {"KIND"},
+                 {"OWNER", false, true, 8},
+                 {"PERMS"},
+                 {"SIZE", true},
+                 {"USED BY", false, true, 16}},
                 rows, out);
   }
 }
@@ -424,8 +445,9 @@ void render_errors(const Report& r, std::string& out) {
   for (const std::string& e : r.errors) append_wrapped(out, "- " + e, 4, 2);
   if (r.unreadable_processes != 0) {
     append_wrapped(out,
-                   fmt::format("- {} process(es) of other users could not be inspected: run as "
-                               "root to see every process that uses an object",
+                   fmt::format("- {} process(es) could not be inspected (permission denied), so "
+                               "\"open by\" and \"used by\" may be incomplete; without root, "
+                               "other users' processes are hidden",
                                r.unreadable_processes),
                    4, 2);
   }

@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -6,8 +7,6 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "limits/Internal.h"
 #include "model/Text.h"
@@ -62,6 +61,19 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
   while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
   return s;
+}
+
+std::vector<std::string_view> split_ws(std::string_view s) {
+  const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n'; };
+  std::vector<std::string_view> out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && is_space(s[i])) ++i;
+    const std::size_t start = i;
+    while (i < s.size() && !is_space(s[i])) ++i;
+    if (i > start) out.push_back(s.substr(start, i - start));
+  }
+  return out;
 }
 
 std::optional<uint64_t> parse_u64(std::string_view s) {
@@ -139,8 +151,7 @@ std::string OwnerCache::name(uint32_t uid) {
   if (it == cache_.end()) {
     std::optional<std::string> n;
     if (host_.user_name) n = host_.user_name(uid);
-    it = cache_.emplace(uid, n && !n->empty() ? ipctop::sanitize(*n) : std::to_string(uid))
-             .first;
+    it = cache_.emplace(uid, n && !n->empty() ? ipctop::sanitize(*n) : std::to_string(uid)).first;
   }
   return it->second;
 }

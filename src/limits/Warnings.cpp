@@ -1,7 +1,7 @@
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-
-#include <fmt/format.h>
 
 #include "limits/Internal.h"
 
@@ -13,6 +13,9 @@ namespace {
 // ipcmni_extend.
 constexpr uint64_t kIpcMni = 32768;
 constexpr double kNearlyFull = 90.0;
+// SHMMAX and SHMALL in the kernel headers: as large as possible while still leaving room for
+// scripts that read the limit, add to it and write it back.
+constexpr uint64_t kShmDefault = UINT64_MAX - (uint64_t{1} << 24);
 
 struct Ctx {
   const Report& report;
@@ -43,14 +46,17 @@ std::string pct_text(double pct) { return fmt::format("{:.0f}%", std::floor(pct)
 
 void unlimited_notes(Ctx& c) {
   for (const Limit& l : c.report.limits) {
-    if (!l.value || *l.value < kEffectivelyUnlimited) continue;
-    const std::string n = fmt::format("{} = {}", l.name, *l.value);
+    // RLIM_INFINITY says "no limit" itself and is normal for root.
+    if (!l.value || !l.unlimited || *l.value == 0 || l.name.starts_with("rlimit.")) continue;
+    std::string n = fmt::format("{} = {}{}", l.name, *l.value, l.unit == "pages" ? " pages" : "");
+    if (*l.value == kShmDefault) n += " (ULONG_MAX - 2^24)";
     if (l.name == "kernel.shmmax") {
       std::string fix = "none needed";
       if (c.facts.mem_total_bytes)
-        fix = fmt::format("none needed; to cap one segment at physical memory: sysctl -w "
-                          "kernel.shmmax={}",
-                          *c.facts.mem_total_bytes);
+        fix = fmt::format(
+            "none needed; to cap one segment at physical memory: sysctl -w "
+            "kernel.shmmax={}",
+            *c.facts.mem_total_bytes);
       c.warn(l.name,
              n + " is the kernel's \"no limit\" default: a single segment is bounded only by "
                  "kernel.shmall and by memory.",
@@ -61,12 +67,11 @@ void unlimited_notes(Ctx& c) {
         fix = fmt::format("none needed; to cap it at physical memory: sysctl -w kernel.shmall={}",
                           *c.facts.mem_total_bytes / c.page);
       c.warn(l.name,
-             n + " pages is the kernel's \"no limit\" default: all segments together are "
+             n + " is the kernel's \"no limit\" default: all segments together are "
                  "bounded only by RAM + swap.",
              std::move(fix), Severity::Info);
     } else {
-      c.warn(l.name, n + " is so large that it means \"no limit\".", "none needed",
-             Severity::Info);
+      c.warn(l.name, n + " is so large that it means \"no limit\".", "none needed", Severity::Info);
     }
   }
 }
@@ -129,9 +134,10 @@ std::string sem_fix(const Ctx& c, std::size_t field, uint64_t value) {
 
 std::string ipcmni_fix(const std::string& sysctl, uint64_t value, std::string_view remove) {
   if (value >= kIpcMni)
-    return fmt::format("remove unused objects ({}); {} is the kernel maximum unless booted "
-                       "with ipcmni_extend",
-                       remove, kIpcMni);
+    return fmt::format(
+        "remove unused objects ({}); {} is the kernel maximum unless booted "
+        "with ipcmni_extend",
+        remove, kIpcMni);
   return fmt::format("sysctl -w {}={}", sysctl, std::min(doubled(value), kIpcMni));
 }
 
@@ -147,9 +153,10 @@ void nearly_full(Ctx& c) {
   const std::string idle =
       idle_segments == 0
           ? std::string()
-          : fmt::format(" {} segment(s) holding {} pages have no process attached (nattch 0): "
-                        "if stale, remove them with ipcrm -m SHMID.",
-                        idle_segments, idle_pages);
+          : fmt::format(
+                " {} segment(s) holding {} pages have no process attached (nattch 0): "
+                "if stale, remove them with ipcrm -m SHMID.",
+                idle_segments, idle_pages);
 
   for (const Limit& l : c.report.limits) {
     if (!l.used_pct || *l.used_pct < kNearlyFull || !l.value) continue;
@@ -157,40 +164,47 @@ void nearly_full(Ctx& c) {
     const std::string used = fmt::format("{} of {}", *l.used, v);
     const std::string pct = pct_text(*l.used_pct);
     if (l.name == "kernel.shmmni") {
-      c.warn(l.name, fmt::format("SysV shared memory segments: {} exist ({}); shmget() fails "
-                                 "with ENOSPC at the limit.{}",
-                                 used, pct, idle),
+      c.warn(l.name,
+             fmt::format("SysV shared memory segments: {} exist ({}); shmget() fails "
+                         "with ENOSPC at the limit.{}",
+                         used, pct, idle),
              ipcmni_fix(l.name, v, "ipcrm -m"));
     } else if (l.name == "kernel.shmall") {
-      c.warn(l.name, fmt::format("SysV shared memory: {} pages in use ({}); shmget() fails "
-                                 "with ENOSPC at the limit.{}",
-                                 used, pct, idle),
+      c.warn(l.name,
+             fmt::format("SysV shared memory: {} pages in use ({}); shmget() fails "
+                         "with ENOSPC at the limit.{}",
+                         used, pct, idle),
              fmt::format("sysctl -w kernel.shmall={}", doubled(v)));
     } else if (l.name == "kernel.msgmni") {
-      c.warn(l.name, fmt::format("SysV message queues: {} exist ({}); msgget() fails with "
-                                 "ENOSPC at the limit.",
-                                 used, pct),
+      c.warn(l.name,
+             fmt::format("SysV message queues: {} exist ({}); msgget() fails with "
+                         "ENOSPC at the limit.",
+                         used, pct),
              ipcmni_fix(l.name, v, "ipcrm -q"));
     } else if (l.name == "kernel.sem.semmni") {
-      c.warn(l.name, fmt::format("SysV semaphore sets: {} exist ({}); semget() fails with "
-                                 "ENOSPC at the limit.",
-                                 used, pct),
+      c.warn(l.name,
+             fmt::format("SysV semaphore sets: {} exist ({}); semget() fails with "
+                         "ENOSPC at the limit.",
+                         used, pct),
              v >= kIpcMni ? ipcmni_fix(l.name, v, "ipcrm -s")
                           : sem_fix(c, 3, std::min(doubled(v), kIpcMni)));
     } else if (l.name == "kernel.sem.semmns") {
-      c.warn(l.name, fmt::format("SysV semaphores: {} exist in all sets together ({}); "
-                                 "semget() fails with ENOSPC at the limit.",
-                                 used, pct),
+      c.warn(l.name,
+             fmt::format("SysV semaphores: {} exist in all sets together ({}); "
+                         "semget() fails with ENOSPC at the limit.",
+                         used, pct),
              sem_fix(c, 1, doubled(v)));
     } else if (l.name == "fs.mqueue.queues_max") {
-      c.warn(l.name, fmt::format("POSIX message queues: {} exist ({}); mq_open(O_CREAT) fails "
-                                 "with ENFILE at the limit (except for root).",
-                                 used, pct),
+      c.warn(l.name,
+             fmt::format("POSIX message queues: {} exist ({}); mq_open(O_CREAT) fails "
+                         "with ENFILE at the limit (except for root).",
+                         used, pct),
              fmt::format("sysctl -w fs.mqueue.queues_max={}", doubled(v)));
     } else if (l.name == "fs.file-max") {
-      c.warn(l.name, fmt::format("File handles: {} allocated ({}); open(), socket() and pipe() "
-                                 "fail with ENFILE at the limit.",
-                                 used, pct),
+      c.warn(l.name,
+             fmt::format("File handles: {} allocated ({}); open(), socket() and pipe() "
+                         "fail with ENFILE at the limit.",
+                         used, pct),
              fmt::format("sysctl -w fs.file-max={}", doubled(v)));
     } else if (l.name == "dev_shm.size") {
       std::string largest;
@@ -224,8 +238,7 @@ void full_queues(Ctx& c) {
            fmt::format("SysV queue msqid {} (key 0x{:08x}) holds {} bytes in {} message(s), "
                        "{} of its {} bytes{}: msgsnd() blocks until a reader drains it; {}.",
                        m.msqid, m.key, m.cbytes, m.qnum,
-                       pct_text(100.0 * static_cast<double>(m.cbytes) /
-                                static_cast<double>(*cap)),
+                       pct_text(100.0 * static_cast<double>(m.cbytes) / static_cast<double>(*cap)),
                        *cap, m.qbytes ? "" : " (capacity assumed: kernel.msgmnb)", reader),
            "make sure its reader runs; raise its msg_qbytes with msgctl(IPC_SET), or "
            "kernel.msgmnb for new queues");

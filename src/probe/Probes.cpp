@@ -236,6 +236,19 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
     return btf__find_by_name_kind(vmlinux, fmt::format("btf_trace_{}", tp).c_str(),
                                   BTF_KIND_TYPEDEF) > 0;
   };
+  auto kernel_has = [&](const char* name, int kind) {
+    return btf__find_by_name_kind(vmlinux, name, kind) > 0;
+  };
+  report.kernel = {
+      {"bpf_rdonly_cast",
+       kernel_has("bpf_rdonly_cast", BTF_KIND_FUNC)
+           ? "yes: fields of an fd's file are read with plain loads"
+           : "no (before 6.2): fields of an fd's file are read with bpf_probe_read_kernel"},
+      {"bpf_loop", kernel_has("bpf_loop_proto", BTF_KIND_VAR) || kernel_has("bpf_loop", BTF_KIND_FUNC)
+                       ? "yes"
+                       : "not found in BTF (5.17+ needed by the IPC probes)"},
+      {"kprobes/fentry", "not used: only BTF-typed and raw tracepoints, no tracefs"},
+  };
 
   auto impl = std::make_unique<Impl>();
   impl->ncpu = report.possible_cpus;
@@ -299,6 +312,9 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
         impl->links.push_back(link);
         st.attached = true;
         st.variant = variant.name;
+        st.reason = report.notes.empty()
+                        ? fmt::format("first choice; btf_trace_{} is in the kernel BTF", p.tracepoint)
+                        : "the variants before it failed to load (see above)";
       } else {
         st.reason = fmt::format("attach failed: {}", strerror(errno));
       }

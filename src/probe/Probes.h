@@ -36,6 +36,7 @@ struct Report {
   std::vector<std::string> capabilities;  // present ones among CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN
   std::string object_variant;             // "tp_btf" or "raw_tp"
   std::vector<std::string> notes;         // why a variant was passed over
+  std::vector<std::pair<std::string, std::string>> kernel;  // feature -> what was found
   std::vector<ProbeStatus> probes;
   uint32_t possible_cpus = 0;
 };

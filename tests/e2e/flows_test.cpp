@@ -269,3 +269,28 @@ TEST(Usage, BadFlagsExitWithStatus2) {
 
 }  // namespace
 }  // namespace e2e
+
+namespace e2e {
+namespace {
+
+TEST(Features, EveryProbeAttachesHereWithItsVariantAndReason) {
+  TempDir dir;
+  pid_t pid = spawn({IPCTOP_BIN, "--features"}, dir.file("o"), dir.file("e"));
+  Exit e = wait_bounded(pid, std::chrono::seconds(20));
+  ASSERT_TRUE(e.exited);
+  EXPECT_EQ(e.code, 0) << read_file(dir.file("e"));
+  std::string out = read_file(dir.file("o"));
+  for (const char* probe : {"sched_switch", "task_fork", "task_exec", "task_exit", "task_rename",
+                            "ipc_syscalls", "unix_datagram_receive"}) {
+    auto line_start = out.find(std::string("  ") + probe + " ");
+    ASSERT_NE(line_start, std::string::npos) << probe << "\n" << out;
+    std::string line = out.substr(line_start, out.find('\n', line_start) - line_start);
+    // This machine offers tp_btf for every probe (see docs/architecture).
+    EXPECT_NE(line.find("tp_btf"), std::string::npos) << line;
+    EXPECT_EQ(line.find("MISSING"), std::string::npos) << line;
+    EXPECT_NE(line.find("kernel BTF"), std::string::npos) << "the reason is given: " << line;
+  }
+}
+
+}  // namespace
+}  // namespace e2e
