@@ -56,11 +56,14 @@ double unix_s() {
 }
 
 void print_features(const probe::Report& r, std::ostream& out) {
-  out << fmt::format("kernel BTF:     {} ({})\n", r.btf_present ? "present" : "missing", r.btf_path);
-  out << fmt::format("capabilities:   {}\n",
-                     r.capabilities.empty() ? "none" : fmt::format("{}", fmt::join(r.capabilities, ", ")));
+  out << fmt::format("kernel BTF:     {} ({})\n", r.btf_present ? "present" : "missing",
+                     r.btf_path);
+  out << fmt::format(
+      "capabilities:   {}\n",
+      r.capabilities.empty() ? "none" : fmt::format("{}", fmt::join(r.capabilities, ", ")));
   out << fmt::format("possible CPUs:  {}\n", r.possible_cpus);
-  for (const auto& [feature, found] : r.kernel) out << fmt::format("{:<16} {}\n", feature + ":", found);
+  for (const auto& [feature, found] : r.kernel)
+    out << fmt::format("{:<16} {}\n", feature + ":", found);
   out << fmt::format("object variant: {}\n", r.object_variant.empty() ? "none" : r.object_variant);
   for (const auto& note : r.notes) out << fmt::format("  passed over:  {}\n", note);
   out << "probes:\n";
@@ -86,8 +89,8 @@ int run_trace(const cli::Options& opts) {
     return kExitUsage;
   }
   install_signals();
-  auto started = probe::Probes::start({opts.max_flows, opts.max_threads, opts.max_channels,
-                                       opts.ringbuf_bytes});
+  auto started = probe::Probes::start(
+      {opts.max_flows, opts.max_threads, opts.max_channels, opts.ringbuf_bytes});
   if (auto* err = std::get_if<probe::Error>(&started)) {
     std::cerr << "ipctop: " << err->message << '\n';
     return kExitCannotTrace;
@@ -140,8 +143,8 @@ int run_trace(const cli::Options& opts) {
 }
 
 int run_features(const cli::Options& opts) {
-  auto started = probe::Probes::start({opts.max_flows, opts.max_threads, opts.max_channels,
-                                       opts.ringbuf_bytes});
+  auto started = probe::Probes::start(
+      {opts.max_flows, opts.max_threads, opts.max_channels, opts.ringbuf_bytes});
   if (auto* err = std::get_if<probe::Error>(&started)) {
     std::cerr << "ipctop: " << err->message << '\n';
     return kExitCannotTrace;

@@ -72,7 +72,10 @@ std::optional<std::string> bad(const char* flag, const std::string& v, const cha
 const std::vector<Flag>& flags() {
   static const std::vector<Flag> table = {
       {"--json", 0, nullptr,
-       [](Options& o, const std::string&) { o.json = true; return std::optional<std::string>{}; }},
+       [](Options& o, const std::string&) {
+         o.json = true;
+         return std::optional<std::string>{};
+       }},
       {"--interval", 'd', "SECONDS",
        [](Options& o, const std::string& v) -> std::optional<std::string> {
          auto s = parse_seconds(v);

@@ -59,9 +59,12 @@ bool FlowKeyEq::operator()(const ipctop_flow_key& a, const ipctop_flow_key& b) c
 
 std::string channel_id(Kind kind, uint64_t ino, uint32_t dev) {
   switch (kind) {
-    case Kind::pipe: return fmt::format("pipe:[{}]", ino);
-    case Kind::fifo: return fmt::format("fifo:{}:{}", kernel_dev(dev), ino);
-    default: return fmt::format("unix:[{}]", ino);
+    case Kind::pipe:
+      return fmt::format("pipe:[{}]", ino);
+    case Kind::fifo:
+      return fmt::format("fifo:{}:{}", kernel_dev(dev), ino);
+    default:
+      return fmt::format("unix:[{}]", ino);
   }
 }
 
@@ -162,8 +165,13 @@ Snapshot Aggregator::update(const KernelSample& sample, double interval_s) {
       totals[i] += d[i];
     }
     prev_cpus_[c] = sample.cpus[c];
-    snap.cpus[c] = {static_cast<uint32_t>(c), d[IPCTOP_CNT_SWITCHES], d[IPCTOP_CNT_VOLUNTARY],
-                    d[IPCTOP_CNT_INVOLUNTARY], d[IPCTOP_CNT_IDLE_NS], 0, 0};
+    snap.cpus[c] = {static_cast<uint32_t>(c),
+                    d[IPCTOP_CNT_SWITCHES],
+                    d[IPCTOP_CNT_VOLUNTARY],
+                    d[IPCTOP_CNT_INVOLUNTARY],
+                    d[IPCTOP_CNT_IDLE_NS],
+                    0,
+                    0};
   }
 
   // Threads, by process: scheduler counters from the kernel's thread table,
@@ -252,11 +260,10 @@ Snapshot Aggregator::update(const KernelSample& sample, double interval_s) {
   }
   for (auto& [cid, ch] : channels) {
     std::sort(ch.endpoints.begin(), ch.endpoints.end());
-    ch.endpoints.erase(std::unique(ch.endpoints.begin(), ch.endpoints.end(),
-                                   [](const auto& a, const auto& b) {
-                                     return !(a < b) && !(b < a);
-                                   }),
-                       ch.endpoints.end());
+    ch.endpoints.erase(
+        std::unique(ch.endpoints.begin(), ch.endpoints.end(),
+                    [](const auto& a, const auto& b) { return !(a < b) && !(b < a); }),
+        ch.endpoints.end());
     if (ch.kind != Kind::pipe) {
       std::set<uint32_t> pids;
       for (const auto& e : ch.endpoints) pids.insert(e.pid);

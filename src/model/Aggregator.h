@@ -85,13 +85,12 @@ class Aggregator {
   Task& task(uint32_t tgid, uint32_t tid);
   Process& process(uint32_t pid);
   TaskRef ref(uint32_t pid, uint32_t tid);
-  const std::string& path_of(Kind kind, uint64_t ino, uint32_t dev,
-                             const std::set<uint32_t>& pids);
+  const std::string& path_of(Kind kind, uint64_t ino, uint32_t dev, const std::set<uint32_t>& pids);
 
   NameSource& names_;
   Filter filter_;
   uint64_t updates_ = 0;
-  std::unordered_map<uint32_t, Task> tasks_;       // by tid
+  std::unordered_map<uint32_t, Task> tasks_;         // by tid
   std::unordered_map<uint32_t, Process> processes_;  // by tgid
   std::unordered_map<ipctop_flow_key, FlowPrev, FlowKeyHash, FlowKeyEq> prev_flows_;
   std::unordered_map<uint32_t, std::vector<ThreadCounters>> prev_threads_;

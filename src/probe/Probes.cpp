@@ -220,15 +220,17 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
       if (std::find(missing.begin(), missing.end(), cap) == missing.end())
         report.capabilities.push_back(cap);
     if (!missing.empty())
-      return Error{fmt::format("not permitted to load BPF programs: missing {} (run as root, "
-                               "e.g. 'sudo ipctop', or grant CAP_BPF and CAP_PERFMON)",
-                               fmt::join(missing, " and "))};
+      return Error{
+          fmt::format("not permitted to load BPF programs: missing {} (run as root, "
+                      "e.g. 'sudo ipctop', or grant CAP_BPF and CAP_PERFMON)",
+                      fmt::join(missing, " and "))};
   }
   if (!report.btf_present)
-    return Error{fmt::format("kernel BTF not found at {}: ipctop needs a kernel built with "
-                             "CONFIG_DEBUG_INFO_BTF=y (stock Debian, Ubuntu, Fedora and RHEL "
-                             "kernels have it)",
-                             kVmlinuxBtf)};
+    return Error{
+        fmt::format("kernel BTF not found at {}: ipctop needs a kernel built with "
+                    "CONFIG_DEBUG_INFO_BTF=y (stock Debian, Ubuntu, Fedora and RHEL "
+                    "kernels have it)",
+                    kVmlinuxBtf)};
   btf* vmlinux = btf__load_vmlinux_btf();
   if (!vmlinux)
     return Error{fmt::format("cannot read kernel BTF at {}: {}", kVmlinuxBtf, strerror(errno))};
@@ -244,9 +246,10 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
        kernel_has("bpf_rdonly_cast", BTF_KIND_FUNC)
            ? "yes: fields of an fd's file are read with plain loads"
            : "no (before 6.2): fields of an fd's file are read with bpf_probe_read_kernel"},
-      {"bpf_loop", kernel_has("bpf_loop_proto", BTF_KIND_VAR) || kernel_has("bpf_loop", BTF_KIND_FUNC)
-                       ? "yes"
-                       : "not found in BTF (5.17+ needed by the IPC probes)"},
+      {"bpf_loop",
+       kernel_has("bpf_loop_proto", BTF_KIND_VAR) || kernel_has("bpf_loop", BTF_KIND_FUNC)
+           ? "yes"
+           : "not found in BTF (5.17+ needed by the IPC probes)"},
       {"kprobes/fentry", "not used: only BTF-typed and raw tracepoints, no tracefs"},
   };
 
@@ -260,8 +263,8 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
       LIBBPF_OPTS(bpf_object_open_opts, open_opts, .object_name = variant.name);
       bpf_object* obj = bpf_object__open_mem(bytes, size, &open_opts);
       if (!obj) {
-        report.notes.push_back(fmt::format("{}: cannot open object: {}", variant.name,
-                                           strerror(errno)));
+        report.notes.push_back(
+            fmt::format("{}: cannot open object: {}", variant.name, strerror(errno)));
         break;
       }
       bpf_map__set_max_entries(bpf_object__find_map_by_name(obj, "flows"), config.max_flows);
@@ -291,12 +294,12 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
       if (std::regex_search(log, m, failed_prog) && !disabled.contains(m[1])) {
         // The verifier's complaint is the line before its closing statistics.
         std::string verifier = log.substr(0, log.find("-- END PROG LOAD LOG"));
-        disabled[m[1]] = fmt::format("refused by the kernel: {} ({})", strerror(err),
-                                     last_lines(verifier, 2));
+        disabled[m[1]] =
+            fmt::format("refused by the kernel: {} ({})", strerror(err), last_lines(verifier, 2));
         continue;
       }
-      report.notes.push_back(fmt::format("{}: load failed: {} ({})", variant.name, strerror(err),
-                                         last_lines(log, 3)));
+      report.notes.push_back(
+          fmt::format("{}: load failed: {} ({})", variant.name, strerror(err), last_lines(log, 3)));
       break;
     }
     if (!impl->obj) continue;
@@ -312,9 +315,10 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
         impl->links.push_back(link);
         st.attached = true;
         st.variant = variant.name;
-        st.reason = report.notes.empty()
-                        ? fmt::format("first choice; btf_trace_{} is in the kernel BTF", p.tracepoint)
-                        : "the variants before it failed to load (see above)";
+        st.reason =
+            report.notes.empty()
+                ? fmt::format("first choice; btf_trace_{} is in the kernel BTF", p.tracepoint)
+                : "the variants before it failed to load (see above)";
       } else {
         st.reason = fmt::format("attach failed: {}", strerror(errno));
       }
@@ -324,8 +328,8 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
   }
   btf__free(vmlinux);
   if (!impl->obj)
-    return Error{fmt::format("no probe variant could be loaded: {}",
-                             fmt::join(report.notes, "; "))};
+    return Error{
+        fmt::format("no probe variant could be loaded: {}", fmt::join(report.notes, "; "))};
   bool any_essential = false;
   for (const auto& st : report.probes) any_essential |= st.essential && st.attached;
   if (!any_essential) {
@@ -416,22 +420,23 @@ void Probes::collect_garbage(const GcPlan& plan) {
   if (im.queues_fd < 0 || now - im.last_queue_gc_ns < 1e9) return;
   im.last_queue_gc_ns = now;
   // Epochs older than the longest idle threshold are not needed any more.
-  while (im.epoch_start_ns.size() > 2 && now - std::next(im.epoch_start_ns.begin())->second > 2 * kUnreadNs)
+  while (im.epoch_start_ns.size() > 2 &&
+         now - std::next(im.epoch_start_ns.begin())->second > 2 * kUnreadNs)
     im.epoch_start_ns.erase(im.epoch_start_ns.begin());
   std::vector<ipctop_queue_key> expired;
-  im.for_each_entry(im.queues_fd, sizeof(ipctop_queue_key), sizeof(ipctop_queue), false,
-                    [&](const uint8_t* key, const uint8_t* value) {
-                      ipctop_queue q;
-                      std::memcpy(&q, value, sizeof(q));
-                      double idle = im.idle_ns(q.last_epoch, now);
-                      if (!((q.len == 0 && idle > kIdleEmptyNs) ||
-                            (q.len && q.reads && idle > kOrphanReadNs) ||
-                            (q.len && !q.reads && idle > kUnreadNs)))
-                        return;
-                      ipctop_queue_key k;
-                      std::memcpy(&k, key, sizeof(k));
-                      expired.push_back(k);
-                    });
+  im.for_each_entry(
+      im.queues_fd, sizeof(ipctop_queue_key), sizeof(ipctop_queue), false,
+      [&](const uint8_t* key, const uint8_t* value) {
+        ipctop_queue q;
+        std::memcpy(&q, value, sizeof(q));
+        double idle = im.idle_ns(q.last_epoch, now);
+        if (!((q.len == 0 && idle > kIdleEmptyNs) || (q.len && q.reads && idle > kOrphanReadNs) ||
+              (q.len && !q.reads && idle > kUnreadNs)))
+          return;
+        ipctop_queue_key k;
+        std::memcpy(&k, key, sizeof(k));
+        expired.push_back(k);
+      });
   for (const auto& k : expired) {
     ipctop_queue q;
     // Read under the queue's lock so a concurrent update is not half seen.

@@ -25,9 +25,9 @@ struct ProbeStatus {
   std::string name;        // e.g. "sched_switch"
   std::string tracepoint;  // kernel tracepoint it hooks
   bool essential = false;
-  std::string variant;     // "tp_btf", "raw_tp" or "" when not attached
+  std::string variant;  // "tp_btf", "raw_tp" or "" when not attached
   bool attached = false;
-  std::string reason;      // why it is not attached, or why this variant
+  std::string reason;  // why it is not attached, or why this variant
 };
 
 struct Report {

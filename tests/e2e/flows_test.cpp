@@ -62,8 +62,8 @@ TEST(Flows, AnonymousPipe) {
 TEST(Flows, FifoBetweenUnrelatedProcesses) {
   json truth;
   // The endpoints linger so the FIFO's path can still be read from their fds.
-  auto snaps = trace({"--kind", "fifo", "--msgs", "1000", "--size", "300", "--linger-ms", "1500"},
-                     truth);
+  auto snaps =
+      trace({"--kind", "fifo", "--msgs", "1000", "--size", "300", "--linger-ms", "1500"}, truth);
   expect_exact(truth, snaps);
   const json* ch = find_channel(snaps, channel_of(snaps, truth));
   ASSERT_NE(ch, nullptr);
@@ -191,8 +191,8 @@ TEST(Flows, ShellPipelineOfOrdinaryTools) {
   TempDir dir;
   Tracer tracer;
   ASSERT_TRUE(tracer.wait_attached()) << tracer.err();
-  pid_t sh = spawn({"/bin/sh", "-c", "head -c 1234567 /dev/zero | cat > /dev/null"},
-                   dir.file("o"), dir.file("e"));
+  pid_t sh = spawn({"/bin/sh", "-c", "head -c 1234567 /dev/zero | cat > /dev/null"}, dir.file("o"),
+                   dir.file("e"));
   Exit e = wait_bounded(sh, std::chrono::seconds(20));
   ASSERT_TRUE(e.exited && e.code == 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(700));

@@ -175,7 +175,8 @@ struct FlowTotal {
   std::string channel;
 };
 
-using FlowId = std::tuple<std::string, uint64_t, uint64_t, uint64_t, uint64_t>;  // kind, src pid/tid, dst pid/tid
+using FlowId = std::tuple<std::string, uint64_t, uint64_t, uint64_t,
+                          uint64_t>;  // kind, src pid/tid, dst pid/tid
 
 // Sums every flow over all snapshots: values are deltas, so the sum is the run.
 inline std::map<FlowId, FlowTotal> flow_totals(const std::vector<json>& snaps) {

@@ -37,8 +37,8 @@ json process_json(const ProcessRow& p) {
   for (const auto& t : p.threads) threads.push_back(thread_json(t));
   json cmdline = json::array();
   for (const auto& arg : p.cmdline) cmdline.push_back(sanitize(arg));
-  return {{"pid", p.pid},           {"ppid", p.ppid},         {"comm", sanitize(p.comm)},
-          {"cmdline", cmdline},     {"threads", threads},     {"tx_bytes", p.tx_bytes},
+  return {{"pid", p.pid},           {"ppid", p.ppid},     {"comm", sanitize(p.comm)},
+          {"cmdline", cmdline},     {"threads", threads}, {"tx_bytes", p.tx_bytes},
           {"rx_bytes", p.rx_bytes}, {"exited", p.exited}};
 }
 
@@ -89,8 +89,8 @@ json to_json(const Snapshot& snap) {
           {"processes", processes},
           {"channels", channels},
           {"flows", flows},
-          {"unattributed", {{"bytes", snap.unattributed_bytes},
-                            {"messages", snap.unattributed_messages}}},
+          {"unattributed",
+           {{"bytes", snap.unattributed_bytes}, {"messages", snap.unattributed_messages}}},
           {"lost", lost}};
 }
 
