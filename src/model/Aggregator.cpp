@@ -115,7 +115,7 @@ void Aggregator::apply(const TaskRecord& r) {
       break;
     case IPCTOP_REC_TASK_EXEC: {
       t.comm = r.comm;
-      Process& p = processes_[r.tgid];
+      Process& p = process(r.tgid);
       p.comm = r.comm;
       if (r.ppid) p.ppid = r.ppid;
       p.cmdline_read = false;
@@ -125,11 +125,17 @@ void Aggregator::apply(const TaskRecord& r) {
       t.comm = r.comm;
       t.exited = true;
       t.exit_seen_update = updates_;
-      if (r.tid == r.tgid) processes_[r.tgid].exited = true;
+      // A process first seen as it exits still gets its parent (while /proc
+      // has it) and the name from the record.
+      if (r.tid == r.tgid) {
+        Process& p = process(r.tgid);
+        p.comm = r.comm;
+        p.exited = true;
+      }
       break;
     case IPCTOP_REC_TASK_RENAME:
       t.comm = r.comm;
-      if (r.tid == r.tgid) processes_[r.tgid].comm = r.comm;
+      if (r.tid == r.tgid) process(r.tgid).comm = r.comm;
       break;
     default:
       break;
@@ -308,6 +314,7 @@ Snapshot Aggregator::update(const KernelSample& sample, double interval_s) {
   prev_malformed_ = sample.records_malformed;
   snap.lost.by_point["records_malformed"] = malformed;
   snap.lost.events += malformed;
+  add_failures(sample.failures, filter_, snap);  // model/Failures.cpp
   return snap;
 }
 
