@@ -99,6 +99,43 @@ static __always_inline unsigned long syscall_arg(struct pt_regs *regs, int n)
 #error "ipctop's BPF code supports x86 and arm64"
 #endif
 
+/*
+ * Syscalls whose failures are diagnosed (failures.bpf.h). arm64 has no
+ * pipe(2): NR_pipe is left undefined there.
+ */
+#if defined(__TARGET_ARCH_x86)
+#define NR_pipe 22
+#define NR_shmget 29
+#define NR_shmat 30
+#define NR_shmctl 31
+#define NR_socket 41
+#define NR_accept 43
+#define NR_socketpair 53
+#define NR_msgget 68
+#define NR_msgsnd 69
+#define NR_msgrcv 70
+#define NR_fcntl 72
+#define NR_mq_open 240
+#define NR_mq_timedsend 242
+#define NR_accept4 288
+#define NR_pipe2 293
+#elif defined(__TARGET_ARCH_arm64)
+#define NR_fcntl 25
+#define NR_pipe2 59
+#define NR_mq_open 180
+#define NR_mq_timedsend 182
+#define NR_msgget 186
+#define NR_msgrcv 188
+#define NR_msgsnd 189
+#define NR_shmget 194
+#define NR_shmctl 195
+#define NR_shmat 196
+#define NR_socket 198
+#define NR_socketpair 199
+#define NR_accept 202
+#define NR_accept4 242
+#endif
+
 /* task_struct.state was renamed __state in 5.14 (commit 2f064a59a11f). */
 static __always_inline unsigned int task_state(struct task_struct *t)
 {

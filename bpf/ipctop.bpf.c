@@ -21,6 +21,7 @@
 #include "sched.bpf.h"
 #if IPCTOP_TP_BTF
 #include "ipc.bpf.h"
+#include "failures.bpf.h"
 #endif
 
 #if IPCTOP_TP_BTF
@@ -74,9 +75,10 @@ int BPF_PROG(handle_task_rename, struct task_struct *task, const char *comm)
 TP(sys_exit)
 int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 {
-	/* Failed and empty transfers move no data. */
+	/* Failed and empty transfers move no data; failures.bpf.h diagnoses
+	 * failed IPC syscalls (and pipes created shrunk, which return 0). */
 	if (ret <= 0)
-		return 0;
+		return on_syscall_failure(regs, ret);
 	on_syscall_exit(regs, ret);
 	return 0;
 }

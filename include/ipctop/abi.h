@@ -145,4 +145,70 @@ struct ipctop_rec_task {
 	char comm[IPCTOP_COMM_LEN];
 };
 
+/* ---- IPC failures (bpf/failures.bpf.h, src/model/Failures.cpp) ---- */
+
+/* The syscalls whose failures are diagnosed, independent of the arch. */
+enum ipctop_fail_sys {
+	IPCTOP_FAIL_SHMGET = 1,
+	IPCTOP_FAIL_SHMAT,
+	IPCTOP_FAIL_MSGGET,
+	IPCTOP_FAIL_MSGSND,
+	IPCTOP_FAIL_MQ_OPEN,
+	IPCTOP_FAIL_MQ_TIMEDSEND,
+	IPCTOP_FAIL_PIPE,
+	IPCTOP_FAIL_PIPE2,
+	IPCTOP_FAIL_FCNTL, /* F_SETPIPE_SZ only */
+	IPCTOP_FAIL_SOCKET,
+	IPCTOP_FAIL_SOCKETPAIR,
+	IPCTOP_FAIL_ACCEPT,
+	IPCTOP_FAIL_ACCEPT4,
+	IPCTOP_FAIL_WRITE, /* EAGAIN on a full pipe, FIFO or unix socket */
+	IPCTOP_FAIL_WRITEV,
+	IPCTOP_FAIL_SENDTO,
+	IPCTOP_FAIL_SENDMSG,
+	IPCTOP_FAIL_SYS_MAX,
+};
+
+/*
+ * One entry per thread, syscall, errno and channel kind. err is the positive
+ * errno, or 0 for a pipe()/pipe2() that succeeded with a shrunk buffer (its
+ * user was over fs.pipe-user-pages-soft).
+ */
+struct ipctop_fail_key {
+	__u32 tgid;
+	__u32 tid;
+	__u16 sys; /* enum ipctop_fail_sys */
+	__u16 err;
+	__u32 kind; /* enum ipctop_kind of the fd, for the write family; else 0 */
+};
+
+/*
+ * Values at the last failure of the key (0 where they do not apply); count
+ * counts failures since user space last read the entry, which it deletes as
+ * it reads it (failures are rare: the map stays small without a GC).
+ */
+struct ipctop_fail_val {
+	__u64 count;
+	/* Arguments. */
+	__u64 size;  /* bytes asked for: shmget size, msgsnd msgsz, F_SETPIPE_SZ
+		      * argument, mq_attr.mq_msgsize, mq_timedsend msg_len */
+	__u64 nmsg;  /* mq_attr.mq_maxmsg */
+	__u64 flags; /* shmflg, msgflg, mq_open oflag, pipe2/accept4 flags, socket type */
+	__s64 id;    /* shmid, msqid, fd, mq descriptor, socket domain */
+	/* State of the task and of the kernel objects at the failure. */
+	__u64 nofile_cur;     /* RLIMIT_NOFILE of the task (EMFILE, ENFILE) */
+	__u64 nofile_max;
+	__u64 next_fd;        /* lowest fd that may be free: >= nofile_cur means the fd table is full */
+	__u64 msgqueue_cur;   /* RLIMIT_MSGQUEUE of the task (mq_open) */
+	__u64 msgqueue_max;
+	__u64 ids_in_use;     /* shmget, msgget: ids in the IPC namespace; mq_open: POSIX queues */
+	__u64 shm_pages;      /* shmget: pages in all segments of the IPC namespace */
+	__u64 user_pipe_pages; /* pipe buffers (pages) held by the task's user */
+	__u64 chan_used;      /* write family: bytes in flight (sockets), slots in use (pipes) */
+	__u64 chan_capacity;  /* write family: SO_SNDBUF (sockets) or slots (pipes); pipe shrunk: its slots */
+	__u32 uid;
+	__u32 attr;           /* mq_open: 1 when an mq_attr was passed */
+	char comm[IPCTOP_COMM_LEN];
+};
+
 #endif /* IPCTOP_ABI_H */

@@ -73,6 +73,20 @@ void print_features(const probe::Report& r, std::ostream& out) {
                        p.reason);
 }
 
+// The current limits, to diagnose an interval's failed IPC syscalls: read
+// only for an interval that has some, so at most once per interval.
+FailureLimits failure_limits() {
+  const limits::Report report = limits::collect(limits::Roots{});
+  FailureLimits out;
+  for (const auto& l : report.limits) {
+    if (l.value) out.values[l.name] = *l.value;
+    if (l.used) out.used[l.name] = *l.used;
+  }
+  for (const auto& q : report.objects.sysv_msg)
+    out.msg_queues[q.msqid] = {q.qbytes.value_or(0), q.cbytes, q.qnum};
+  return out;
+}
+
 int run_limits(const cli::Options& opts) {
   auto report = limits::collect(limits::Roots{});
   if (opts.json)
@@ -126,7 +140,9 @@ int run_trace(const cli::Options& opts) {
       continue;
     }
     now = monotonic_s();
-    Snapshot snap = aggregator.update(probes->drain(unix_s()), now - last);
+    KernelSample sample = probes->drain(unix_s());
+    if (!sample.failures.entries.empty()) sample.failures.limits = failure_limits();
+    Snapshot snap = aggregator.update(sample, now - last);
     probes->collect_garbage(aggregator.collect_garbage());
     last = now;
     next += opts.interval_s;

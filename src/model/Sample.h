@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ipctop/abi.h"
+#include "model/Failures.h"
 
 namespace ipctop {
 
@@ -56,6 +57,7 @@ struct KernelSample {
   uint64_t records_malformed = 0;
   uint64_t orphan_read_bytes = 0;
   uint64_t orphan_read_messages = 0;
+  FailureSamples failures;  // IPC syscalls that failed in the interval (not cumulative)
 };
 
 }  // namespace ipctop

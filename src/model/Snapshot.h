@@ -10,6 +10,8 @@
 #include <tuple>
 #include <vector>
 
+#include "model/Failures.h"
+
 namespace ipctop {
 
 enum class Kind : uint8_t { pipe = 1, fifo, unix_stream, unix_dgram, unix_seqpacket };
@@ -102,6 +104,7 @@ struct Snapshot {
   uint64_t unattributed_bytes = 0;
   uint64_t unattributed_messages = 0;
   LostRow lost;
+  std::vector<FailureRow> failures;  // IPC syscalls that failed, with their diagnosis
 };
 
 }  // namespace ipctop

@@ -128,6 +128,8 @@ struct Probes::Impl {
   std::vector<bpf_link*> links;
   ring_buffer* ring = nullptr;
   int flows_fd = -1, threads_fd = -1, queues_fd = -1, counters_fd = -1, epoch_fd = -1;
+  int failures_fd = -1, failure_drops_fd = -1;  // bpf/failures.bpf.h (tp_btf variant only)
+  uint64_t failure_drops_seen = 0;
   // The kernel stamps queues with the current epoch (one per drain); the
   // monotonic time each epoch began tells how long a queue has been idle.
   uint64_t epoch = 0;
@@ -203,6 +205,63 @@ struct Probes::Impl {
     }
   }
   static constexpr int ENOTSUPP_ = 524;  // the kernel's internal ENOTSUPP
+
+  // Take the failures recorded since the last drain: each entry is deleted
+  // as it is read, so the map holds one interval's worth and needs no GC.
+  FailureSamples drain_failures() {
+    FailureSamples out;
+    if (failures_fd < 0) return out;
+    auto add = [&](const void* key, const void* value) {
+      FailureSample f;
+      std::memcpy(&f.key, key, sizeof(f.key));
+      std::memcpy(&f.val, value, sizeof(f.val));
+      out.entries.push_back(f);
+    };
+    constexpr uint32_t kBatch = 256;
+    std::vector<ipctop_fail_key> keys(kBatch);
+    std::vector<ipctop_fail_val> values(kBatch);
+    uint64_t in_token = 0, out_token = 0;
+    bool batched = true;
+    for (bool first = true;; first = false) {
+      uint32_t count = kBatch;
+      LIBBPF_OPTS(bpf_map_batch_opts, opts);
+      int err =
+          bpf_map_lookup_and_delete_batch(failures_fd, first ? nullptr : &in_token, &out_token,
+                                          keys.data(), values.data(), &count, &opts);
+      int saved = errno;
+      if (err == 0 || saved == ENOENT)
+        for (uint32_t i = 0; i < count; ++i) add(&keys[i], &values[i]);
+      if (err == 0) {
+        in_token = out_token;
+        continue;
+      }
+      batched = !(first && (saved == EINVAL || saved == ENOTSUP || saved == ENOTSUPP_));
+      break;
+    }
+    if (!batched) {
+      // Kernels without batch operations: one key at a time.
+      ipctop_fail_key key{};
+      ipctop_fail_val value{};
+      while (bpf_map_get_next_key(failures_fd, nullptr, &key) == 0) {
+        if (bpf_map_lookup_and_delete_elem(failures_fd, &key, &value) != 0) {
+          if (bpf_map_lookup_elem(failures_fd, &key, &value) == 0) add(&key, &value);
+          if (bpf_map_delete_elem(failures_fd, &key) != 0) break;
+          continue;
+        }
+        add(&key, &value);
+      }
+    }
+    // Drops are counted monotonically in the kernel; the sample carries the
+    // interval's share, like the entries.
+    std::vector<uint64_t> per_cpu(ncpu);
+    uint32_t zero = 0;
+    uint64_t drops = 0;
+    if (failure_drops_fd >= 0 && bpf_map_lookup_elem(failure_drops_fd, &zero, per_cpu.data()) == 0)
+      for (uint64_t d : per_cpu) drops += d;
+    out.map_full = drops >= failure_drops_seen ? drops - failure_drops_seen : drops;
+    failure_drops_seen = drops;
+    return out;
+  }
 };
 
 Probes::Probes(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -349,6 +408,8 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
   impl->queues_fd = fd("queues");
   impl->counters_fd = fd("counters");
   impl->epoch_fd = fd("epoch");
+  impl->failures_fd = fd("failures");
+  impl->failure_drops_fd = fd("failure_drops");
   impl->advance_epoch();
   impl->ring = ring_buffer__new(fd("events"), Impl::on_record, impl.get(), nullptr);
   if (!impl->ring)
@@ -404,6 +465,7 @@ KernelSample Probes::drain(double unix_time) {
                       }
                       s.threads.push_back(std::move(t));
                     });
+  s.failures = im.drain_failures();
   return s;
 }
 

@@ -62,6 +62,21 @@ json flow_json(const FlowRow& f) {
           {"cpus", cpu_split(f.cpus)}, {"rx_cpus", cpu_split(f.rx_cpus)}};
 }
 
+json failure_json(const FailureRow& f) {
+  auto or_null = [](const std::optional<std::string>& s) {
+    return s ? json(sanitize(*s)) : json(nullptr);
+  };
+  return {{"syscall", f.syscall},
+          {"errno", f.err.empty() ? json(nullptr) : json(f.err)},
+          {"pid", f.pid},
+          {"tid", f.tid},
+          {"comm", sanitize(f.comm)},
+          {"count", f.count},
+          {"limit", or_null(f.diagnosis.limit)},
+          {"detail", sanitize(f.diagnosis.detail)},
+          {"fix", or_null(f.diagnosis.fix)}};
+}
+
 }  // namespace
 
 json to_json(const Snapshot& snap) {
@@ -80,6 +95,8 @@ json to_json(const Snapshot& snap) {
   for (const auto& c : snap.channels) channels.push_back(channel_json(c));
   json flows = json::array();
   for (const auto& f : snap.flows) flows.push_back(flow_json(f));
+  json failures = json::array();
+  for (const auto& f : snap.failures) failures.push_back(failure_json(f));
   json lost = {{"events", snap.lost.events}};
   for (const auto& [point, n] : snap.lost.by_point) lost[point] = n;
   return {{"schema", kSchema},
@@ -91,7 +108,8 @@ json to_json(const Snapshot& snap) {
           {"flows", flows},
           {"unattributed",
            {{"bytes", snap.unattributed_bytes}, {"messages", snap.unattributed_messages}}},
-          {"lost", lost}};
+          {"lost", lost},
+          {"failures", failures}};
 }
 
 void write_ndjson(const Snapshot& snap, std::ostream& out) {

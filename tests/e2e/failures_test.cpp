@@ -1,0 +1,444 @@
+// Privileged end-to-end tests of the live failure diagnosis: lower a real
+// limit (always restored), make a child process fail against it from a
+// thread of its own, and find the diagnosis in ipctop's JSON with the right
+// limit, syscall, errno, pid and tid.
+#include <grp.h>
+#include <mqueue.h>
+#include <poll.h>
+#include <sys/file.h>
+#include <sys/msg.h>
+#include <sys/resource.h>
+#include <sys/shm.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
+#include <csignal>
+#include <cstring>
+#include <functional>
+
+#include "harness.h"
+
+namespace e2e {
+namespace {
+
+constexpr uid_t kNobody = 65534;
+
+std::string sysctl_path(const std::string& name) {
+  std::string rel = name;
+  std::replace(rel.begin(), rel.end(), '.', '/');
+  return "/proc/sys/" + rel;
+}
+
+// Active sysctl guards, for a signal handler to restore them too (a test
+// run interrupted by SIGINT or SIGTERM must not leave a limit lowered).
+struct Saved {
+  char path[128];
+  char value[128];
+  volatile sig_atomic_t active;
+};
+std::array<Saved, 8> g_saved{};
+
+void restore_all(int sig) {
+  for (auto& s : g_saved) {
+    if (!s.active) continue;
+    int fd = open(s.path, O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      ssize_t ignored = write(fd, s.value, strlen(s.value));
+      (void)ignored;
+      close(fd);
+    }
+    s.active = 0;
+  }
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+// Test runs from two build trees at once would read each other's lowered
+// values as the ones to restore: every guard holds this lock (one per
+// process, counted), taken with a bounded wait.
+class SysctlLock {
+ public:
+  static bool acquire() {
+    if (count_++ > 0) return true;
+    fd_ = open("/tmp/ipctop-e2e-sysctl.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    auto deadline = Clock::now() + std::chrono::seconds(120);
+    while (fd_ >= 0 && Clock::now() < deadline) {
+      if (flock(fd_, LOCK_EX | LOCK_NB) == 0) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    release();
+    return false;
+  }
+  static void release() {
+    if (count_ == 0 || --count_ > 0) return;
+    if (fd_ >= 0) close(fd_);  // drops the lock
+    fd_ = -1;
+  }
+
+ private:
+  static inline int fd_ = -1;
+  static inline int count_ = 0;
+};
+
+// Sets a sysctl for the life of the guard: reads the old value first and
+// writes it back in the destructor, which also runs when an ASSERT fails.
+class SysctlGuard {
+ public:
+  SysctlGuard(const std::string& name, const std::string& value) : path_(sysctl_path(name)) {
+    if (!SysctlLock::acquire()) {
+      error_ = "another test run held /tmp/ipctop-e2e-sysctl.lock for 2 minutes";
+      return;
+    }
+    locked_ = true;
+    old_ = read_file(path_);
+    while (!old_.empty() && (old_.back() == '\n' || old_.back() == ' ')) old_.pop_back();
+    if (old_.empty()) {
+      error_ = "cannot read " + path_;
+      return;
+    }
+    for (size_t i = 0; i < g_saved.size(); ++i) {
+      if (g_saved[i].active) continue;
+      slot_ = static_cast<int>(i);
+      snprintf(g_saved[i].path, sizeof(g_saved[i].path), "%s", path_.c_str());
+      snprintf(g_saved[i].value, sizeof(g_saved[i].value), "%s", old_.c_str());
+      g_saved[i].active = 1;
+      break;
+    }
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) signal(sig, restore_all);
+    if (!write(value)) error_ = "cannot write " + value + " to " + path_;
+  }
+  ~SysctlGuard() {
+    if (!old_.empty() && !write(old_))
+      ADD_FAILURE() << "could not restore " << path_ << " to " << old_;
+    if (slot_ >= 0) g_saved[static_cast<size_t>(slot_)].active = 0;
+    if (locked_) SysctlLock::release();
+  }
+  SysctlGuard(const SysctlGuard&) = delete;
+  SysctlGuard& operator=(const SysctlGuard&) = delete;
+
+  const std::string& error() const { return error_; }
+  const std::string& old() const { return old_; }
+
+ private:
+  bool write(const std::string& value) const {
+    std::ofstream out(path_);
+    out << value << '\n';
+    out.flush();
+    return out.good();
+  }
+  std::string path_;
+  std::string old_;
+  std::string error_;
+  int slot_ = -1;
+  bool locked_ = false;
+};
+
+struct Provoked {
+  pid_t pid = -1;
+  pid_t tid = -1;
+  int err = 0;  // errno of the call, 0 if it succeeded
+  bool ok = false;
+  std::string why;  // when !ok
+};
+
+// Forks a child that optionally drops to nobody, then runs `call` on a new
+// thread (so the tid differs from the pid) and returns the call's errno.
+Provoked provoke(bool as_nobody, const std::function<int()>& call) {
+  Provoked p;
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return p;
+  p.pid = fork();
+  if (p.pid == 0) {
+    close(fds[0]);
+    if (as_nobody && (setgroups(0, nullptr) != 0 || setresgid(kNobody, kNobody, kNobody) != 0 ||
+                      setresuid(kNobody, kNobody, kNobody) != 0))
+      _exit(120);
+    int32_t result[2] = {-1, -1};
+    std::thread t([&] {
+      result[0] = static_cast<int32_t>(gettid());
+      result[1] = call();
+    });
+    t.join();
+    ssize_t n = write(fds[1], result, sizeof(result));
+    _exit(n == sizeof(result) ? 0 : 121);
+  }
+  close(fds[1]);
+  int32_t result[2] = {-1, -1};
+  pollfd pfd{fds[0], POLLIN, 0};
+  bool got = poll(&pfd, 1, 10000) == 1 && read(fds[0], result, sizeof(result)) == sizeof(result);
+  close(fds[0]);
+  Exit e = wait_bounded(p.pid, std::chrono::seconds(10));
+  p.tid = result[0];
+  p.err = result[1];
+  p.ok = got && e.exited && e.code == 0;
+  if (!p.ok) p.why = "child failed: exit code " + std::to_string(e.code);
+  return p;
+}
+
+// The snapshots printed so far; none while ipctop is writing a line (the
+// caller polls again).
+std::vector<json> snapshots_so_far(const Tracer& t) {
+  try {
+    return t.snapshots();
+  } catch (const json::exception&) {
+    return {};
+  }
+}
+
+// The failure of `pid` in `syscall`, waiting (bounded) for ipctop to print it.
+std::optional<json> wait_failure(const Tracer& t, pid_t pid, const std::string& syscall,
+                                 std::vector<json>* snaps_out = nullptr) {
+  auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (Clock::now() < deadline) {
+    auto snaps = snapshots_so_far(t);
+    for (const auto& s : snaps)
+      for (const auto& f : s.value("failures", json::array()))
+        if (f.at("pid") == pid && f.at("syscall") == syscall) {
+          if (snaps_out) *snaps_out = snaps;
+          return f;
+        }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return std::nullopt;
+}
+
+void expect_failure(const json& f, const Provoked& p, const std::string& syscall,
+                    const std::string& err, const std::string& limit) {
+  EXPECT_EQ(f.at("syscall"), syscall) << f.dump();
+  EXPECT_EQ(f.at("errno"), err) << f.dump();
+  EXPECT_EQ(f.at("pid").get<pid_t>(), p.pid) << f.dump();
+  EXPECT_EQ(f.at("tid").get<pid_t>(), p.tid) << f.dump();
+  EXPECT_NE(p.pid, p.tid) << "the call ran on a thread of its own";
+  EXPECT_GE(f.at("count").get<uint64_t>(), 1u) << f.dump();
+  EXPECT_TRUE(f.at("comm").is_string()) << f.dump();
+  EXPECT_EQ(f.at("limit"), limit) << f.dump();
+  EXPECT_TRUE(f.at("detail").is_string()) << f.dump();
+}
+
+bool contains(const json& f, const char* key, const std::string& part) {
+  return f.at(key).is_string() && f.at(key).get<std::string>().find(part) != std::string::npos;
+}
+
+TEST(Failures, ShmgetBeyondShmmax) {
+  SysctlGuard shmmax("kernel.shmmax", "1048576");
+  ASSERT_EQ(shmmax.error(), "");
+  Tracer tracer;
+  ASSERT_TRUE(tracer.wait_attached()) << tracer.err();
+  Provoked p = provoke(false, [] {
+    int id = shmget(IPC_PRIVATE, 2 << 20, IPC_CREAT | 0600);
+    if (id >= 0) {
+      shmctl(id, IPC_RMID, nullptr);
+      return 0;
+    }
+    return errno;
+  });
+  ASSERT_TRUE(p.ok) << p.why;
+  ASSERT_EQ(p.err, EINVAL) << strerror(p.err);
+  // Keep the limit lowered until ipctop has printed the failure: it reads
+  // the limits at the end of the interval.
+  auto f = wait_failure(tracer, p.pid, "shmget");
+  ASSERT_TRUE(f.has_value()) << "no shmget failure of pid " << p.pid << "; " << tracer.err();
+  expect_failure(*f, p, "shmget", "EINVAL", "kernel.shmmax");
+  EXPECT_EQ(f->at("detail"), "requested 2097152 bytes > kernel.shmmax 1048576") << f->dump();
+  EXPECT_EQ(f->at("fix"), "sysctl -w kernel.shmmax=2097152") << f->dump();
+  EXPECT_TRUE(tracer.stop().exited);
+}
+
+// Removes a SysV queue when it goes out of scope.
+struct QueueGuard {
+  int id = -1;
+  ~QueueGuard() {
+    if (id >= 0) msgctl(id, IPC_RMID, nullptr);
+  }
+};
+
+TEST(Failures, MsgsndNowaitOnAFullQueue) {
+  // A small kernel.msgmnb gives the new queue a small capacity.
+  SysctlGuard msgmnb("kernel.msgmnb", "4096");
+  ASSERT_EQ(msgmnb.error(), "");
+  QueueGuard q;
+  q.id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+  ASSERT_GE(q.id, 0) << strerror(errno);
+  Tracer tracer;
+  ASSERT_TRUE(tracer.wait_attached()) << tracer.err();
+  const int qid = q.id;
+  Provoked p = provoke(false, [qid] {
+    struct {
+      long mtype;
+      char text[1024];
+    } msg{1, {}};
+    for (int i = 0; i < 100; ++i)
+      if (msgsnd(qid, &msg, sizeof(msg.text), IPC_NOWAIT) != 0) return errno;
+    return 0;
+  });
+  ASSERT_TRUE(p.ok) << p.why;
+  ASSERT_EQ(p.err, EAGAIN) << strerror(p.err);
+  auto f = wait_failure(tracer, p.pid, "msgsnd");
+  ASSERT_TRUE(f.has_value()) << "no msgsnd failure of pid " << p.pid << "; " << tracer.err();
+  expect_failure(*f, p, "msgsnd", "EAGAIN", "kernel.msgmnb");
+  EXPECT_TRUE(contains(*f, "detail",
+                       "msgsnd of 1024 bytes with IPC_NOWAIT to full queue " + std::to_string(qid)))
+      << f->dump();
+  EXPECT_TRUE(contains(*f, "detail", "4096 bytes in 4 messages; msg_qbytes 4096")) << f->dump();
+  EXPECT_EQ(f->at("fix"), "sysctl -w kernel.msgmnb=8192") << f->dump();
+  EXPECT_EQ(f->at("count"), 1) << "one failed msgsnd";
+  EXPECT_TRUE(tracer.stop().exited);
+}
+
+TEST(Failures, MqOpenBeyondQueuesMaxAsNonRoot) {
+  // Root is exempt (CAP_SYS_RESOURCE): the child drops to nobody. 0 stops
+  // every unprivileged creation, whatever the number of queues.
+  SysctlGuard queues_max("fs.mqueue.queues_max", "0");
+  ASSERT_EQ(queues_max.error(), "");
+  const std::string name = "/ipctop-e2e-" + std::to_string(getpid());
+  struct Unlink {
+    std::string name;
+    ~Unlink() { mq_unlink(name.c_str()); }
+  } unlink_after{name};
+  Tracer tracer;
+  ASSERT_TRUE(tracer.wait_attached()) << tracer.err();
+  Provoked p = provoke(true, [&name] {
+    mqd_t q = mq_open(name.c_str(), O_CREAT | O_RDWR, 0600, nullptr);
+    if (q == static_cast<mqd_t>(-1)) return errno;
+    mq_close(q);
+    mq_unlink(name.c_str());
+    return 0;
+  });
+  ASSERT_TRUE(p.ok) << p.why;
+  ASSERT_EQ(p.err, ENOSPC) << strerror(p.err);
+  auto f = wait_failure(tracer, p.pid, "mq_open");
+  ASSERT_TRUE(f.has_value()) << "no mq_open failure of pid " << p.pid << "; " << tracer.err();
+  expect_failure(*f, p, "mq_open", "ENOSPC", "fs.mqueue.queues_max");
+  EXPECT_TRUE(contains(*f, "detail", "fs.mqueue.queues_max is 0 (uid 65534")) << f->dump();
+  EXPECT_TRUE(contains(*f, "fix", "sysctl -w fs.mqueue.queues_max=")) << f->dump();
+  EXPECT_TRUE(tracer.stop().exited);
+}
+
+TEST(Failures, SetpipeSzBeyondPipeMaxSizeAsNonRoot) {
+  SysctlGuard max_size("fs.pipe-max-size", "65536");
+  ASSERT_EQ(max_size.error(), "");
+  Tracer tracer;
+  ASSERT_TRUE(tracer.wait_attached()) << tracer.err();
+  Provoked p = provoke(true, [] {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return -errno;
+    int r = fcntl(fds[1], F_SETPIPE_SZ, 2 * 65536);
+    int err = r < 0 ? errno : 0;
+    close(fds[0]);
+    close(fds[1]);
+    return err;
+  });
+  ASSERT_TRUE(p.ok) << p.why;
+  ASSERT_EQ(p.err, EPERM) << strerror(p.err);
+  auto f = wait_failure(tracer, p.pid, "fcntl");
+  ASSERT_TRUE(f.has_value()) << "no fcntl failure of pid " << p.pid << "; " << tracer.err();
+  expect_failure(*f, p, "fcntl", "EPERM", "fs.pipe-max-size");
+  EXPECT_EQ(f->at("detail"),
+            "F_SETPIPE_SZ 131072 bytes > fs.pipe-max-size 65536 (uid 65534, without "
+            "CAP_SYS_RESOURCE)")
+      << f->dump();
+  EXPECT_EQ(f->at("fix"), "sysctl -w fs.pipe-max-size=131072") << f->dump();
+  EXPECT_TRUE(tracer.stop().exited);
+}
+
+TEST(Failures, PipeCreatedShrunkOverPipeUserPagesSoft) {
+  // Unprivileged users over the soft limit get 2-page pipes instead of 16.
+  SysctlGuard soft("fs.pipe-user-pages-soft", "1");
+  ASSERT_EQ(soft.error(), "");
+  Tracer tracer;
+  ASSERT_TRUE(tracer.wait_attached()) << tracer.err();
+  Provoked p = provoke(true, [] {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return errno;
+    int size = fcntl(fds[0], F_GETPIPE_SZ);
+    close(fds[0]);
+    close(fds[1]);
+    return size < 65536 ? 0 : -1;
+  });
+  ASSERT_TRUE(p.ok) << p.why;
+  ASSERT_EQ(p.err, 0) << "the pipe was not shrunk";
+  auto f = wait_failure(tracer, p.pid, "pipe2");
+  ASSERT_TRUE(f.has_value()) << "no shrunk pipe2 of pid " << p.pid << "; " << tracer.err();
+  EXPECT_TRUE(f->at("errno").is_null()) << f->dump();
+  EXPECT_EQ(f->at("tid").get<pid_t>(), p.tid) << f->dump();
+  EXPECT_EQ(f->at("limit"), "fs.pipe-user-pages-soft") << f->dump();
+  EXPECT_TRUE(contains(*f, "detail", "pipe created with 2 pages (8192 bytes) instead of 16"))
+      << f->dump();
+  EXPECT_TRUE(contains(*f, "detail", "fs.pipe-user-pages-soft is 1")) << f->dump();
+  EXPECT_TRUE(tracer.stop().exited);
+}
+
+TEST(Failures, SocketBeyondRlimitNofile) {
+  Tracer tracer;
+  ASSERT_TRUE(tracer.wait_attached()) << tracer.err();
+  Provoked p = provoke(false, [] {
+    rlimit rl{16, 16};
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) return -1;
+    std::vector<int> fds;
+    int err = 0;
+    for (int i = 0; i < 32 && !err; ++i) {
+      int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (fd < 0)
+        err = errno;
+      else
+        fds.push_back(fd);
+    }
+    for (int fd : fds) close(fd);
+    return err;
+  });
+  ASSERT_TRUE(p.ok) << p.why;
+  ASSERT_EQ(p.err, EMFILE) << strerror(p.err);
+  auto f = wait_failure(tracer, p.pid, "socket");
+  ASSERT_TRUE(f.has_value()) << "no socket failure of pid " << p.pid << "; " << tracer.err();
+  expect_failure(*f, p, "socket", "EMFILE", "rlimit.nofile");
+  EXPECT_TRUE(contains(*f, "detail", "RLIMIT_NOFILE is 16 (hard 16)")) << f->dump();
+  EXPECT_EQ(f->at("fix"), "prlimit --pid " + std::to_string(p.pid) + " --nofile=32:32")
+      << f->dump();
+  EXPECT_TRUE(tracer.stop().exited);
+}
+
+TEST(Failures, NonBlockingWriteToAFullPipeIsTheReader) {
+  Tracer tracer;
+  ASSERT_TRUE(tracer.wait_attached()) << tracer.err();
+  Provoked p = provoke(false, [] {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
+    char buf[4096] = {};
+    int err = 0;
+    for (int i = 0; i < 64 && !err; ++i)
+      if (write(fds[1], buf, sizeof(buf)) < 0) err = errno;
+    close(fds[0]);
+    close(fds[1]);
+    return err;
+  });
+  ASSERT_TRUE(p.ok) << p.why;
+  ASSERT_EQ(p.err, EAGAIN) << strerror(p.err);
+  auto f = wait_failure(tracer, p.pid, "write");
+  ASSERT_TRUE(f.has_value()) << "no write failure of pid " << p.pid << "; " << tracer.err();
+  EXPECT_EQ(f->at("errno"), "EAGAIN");
+  EXPECT_EQ(f->at("tid").get<pid_t>(), p.tid);
+  EXPECT_TRUE(f->at("limit").is_null()) << f->dump();
+  EXPECT_TRUE(contains(*f, "detail", "is full (16 of 16 pages, 65536 bytes)")) << f->dump();
+  EXPECT_TRUE(tracer.stop().exited);
+}
+
+// The probes and the JSON stay quiet about failures nobody asked about, and
+// report the drop point even when nothing was dropped.
+TEST(Failures, EverySnapshotHasFailuresAndTheDropPoint) {
+  Tracer tracer({"--json", "-d", "0.3"});
+  ASSERT_TRUE(tracer.wait_attached()) << tracer.err();
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  ASSERT_TRUE(tracer.stop().exited);
+  auto snaps = tracer.snapshots();
+  ASSERT_FALSE(snaps.empty());
+  for (const auto& s : snaps) {
+    ASSERT_TRUE(s.contains("failures")) << s.dump();
+    EXPECT_TRUE(s.at("failures").is_array());
+    ASSERT_TRUE(s.at("lost").contains("failure_map_full")) << s.at("lost").dump();
+    EXPECT_EQ(s.at("lost").at("failure_map_full"), 0);
+  }
+}
+
+}  // namespace
+}  // namespace e2e
