@@ -36,7 +36,7 @@ TP(sched_switch)
 int BPF_PROG(handle_sched_switch, bool preempt, struct task_struct *prev,
 	     struct task_struct *next)
 {
-	on_sched_switch(preempt, prev);
+	on_sched_switch(preempt, prev, next);
 	return 0;
 }
 

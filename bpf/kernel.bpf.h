@@ -48,7 +48,12 @@ struct files_struct {
 	struct fdtable *fdt;
 };
 
+struct sched_entity {
+	unsigned long long sum_exec_runtime;
+};
+
 struct task_struct {
+	struct sched_entity se;
 	int pid;
 	int tgid;
 	unsigned int __state;

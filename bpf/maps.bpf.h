@@ -53,13 +53,22 @@ struct {
 	__type(value, __u64);
 } epoch SEC(".maps");
 
-/* The time of the last context switch on each CPU, for on-CPU time. */
+/*
+ * The task switched in last on each CPU and its run time then: on-CPU time
+ * is the scheduler's own se.sum_exec_runtime difference, no clock read.
+ */
+struct cpu_state {
+	__u64 in_runtime;
+	__u32 in_tid;
+	__u32 pad;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
-} last_switch SEC(".maps");
+	__type(value, struct cpu_state);
+} cpu_states SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -8,26 +8,26 @@
  * not a preemption and a state other than TASK_RUNNING; everything else is
  * involuntary (nivcsw), sched_yield included. Same rule as __schedule().
  */
-static __always_inline void on_sched_switch(bool preempt, struct task_struct *prev)
+static __always_inline void on_sched_switch(bool preempt, struct task_struct *prev,
+					    struct task_struct *next)
 {
 	__u32 zero = 0;
-	__u64 now = bpf_ktime_get_ns();
-	__u64 *last = bpf_map_lookup_elem(&last_switch, &zero);
-	__u64 ran = 0;
+	struct cpu_state *cpu = bpf_map_lookup_elem(&cpu_states, &zero);
 	__u32 tid = KREAD(prev, pid);
 	bool voluntary = !preempt && task_state(prev) != 0;
+	__u64 ran = 0;
 
-	if (last) {
-		if (*last)
-			ran = now - *last;
-		*last = now;
+	/* update_curr() has just brought prev's run time up to date. */
+	if (cpu) {
+		if (cpu->in_tid == tid && tid)
+			ran = KREAD(prev, se.sum_exec_runtime) - cpu->in_runtime;
+		cpu->in_tid = KREAD(next, pid);
+		cpu->in_runtime = KREAD(next, se.sum_exec_runtime);
 	}
 	count(IPCTOP_CNT_SWITCHES, 1);
 	count(voluntary ? IPCTOP_CNT_VOLUNTARY : IPCTOP_CNT_INVOLUNTARY, 1);
-	if (tid == 0) {
-		count(IPCTOP_CNT_IDLE_NS, ran);
+	if (tid == 0)
 		return;
-	}
 
 	struct ipctop_thread_val *t = thread_stats(tid, KREAD(prev, tgid));
 

@@ -72,7 +72,6 @@ enum ipctop_counter {
 	IPCTOP_CNT_SWITCHES = 0,
 	IPCTOP_CNT_VOLUNTARY,
 	IPCTOP_CNT_INVOLUNTARY,
-	IPCTOP_CNT_IDLE_NS,
 	/* Bytes and messages consumed whose flow could not be recorded. */
 	IPCTOP_CNT_UNATTRIBUTED_BYTES,
 	IPCTOP_CNT_UNATTRIBUTED_MESSAGES,

@@ -175,10 +175,12 @@ Snapshot Aggregator::update(const KernelSample& sample, double interval_s) {
                     d[IPCTOP_CNT_SWITCHES],
                     d[IPCTOP_CNT_VOLUNTARY],
                     d[IPCTOP_CNT_INVOLUNTARY],
-                    d[IPCTOP_CNT_IDLE_NS],
+                    0,
                     0,
                     0};
   }
+  // Busy time per CPU from the threads' run time on it; idle is the rest.
+  std::vector<uint64_t> busy_ns(ncpu);
 
   // Threads, by process: scheduler counters from the kernel's thread table,
   // IPC bytes from the flows below.
@@ -195,10 +197,15 @@ Snapshot Aggregator::update(const KernelSample& sample, double interval_s) {
       row.voluntary += d.voluntary;
       row.involuntary += d.involuntary;
       row.oncpu_ns += d.oncpu_ns;
+      if (c < ncpu) busy_ns[c] += d.oncpu_ns;
     }
     if ((row.ctx_switches || row.oncpu_ns) && filter_.wants(ts.tgid))
       threads[ts.tgid][ts.tid] = row;
   }
+
+  const auto interval_ns = static_cast<uint64_t>(interval_s * 1e9);
+  for (size_t c = 0; c < ncpu; ++c)
+    snap.cpus[c].idle_ns = interval_ns > busy_ns[c] ? interval_ns - busy_ns[c] : 0;
 
   // Flows: merge the per-CPU-pair kernel keys into one row per
   // (channel, writer thread, reader thread).

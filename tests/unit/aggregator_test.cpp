@@ -193,7 +193,6 @@ TEST_F(AggregatorTest, FirstSampleCountsEverythingSinceAttachThenDeltas) {
   s.cpus[0][IPCTOP_CNT_SWITCHES] = 50;
   s.cpus[0][IPCTOP_CNT_VOLUNTARY] = 35;
   s.cpus[0][IPCTOP_CNT_INVOLUNTARY] = 15;
-  s.cpus[0][IPCTOP_CNT_IDLE_NS] = 7000;
   s.cpus[2][IPCTOP_CNT_SWITCHES] = 9;
   // Sent from CPU 0 and CPU 2, received on CPU 1.
   const auto k0 = Key(IPCTOP_KIND_PIPE, 42, 0, 100, 101, 200, 201, 0, 1);
@@ -225,7 +224,8 @@ TEST_F(AggregatorTest, FirstSampleCountsEverythingSinceAttachThenDeltas) {
   EXPECT_EQ(a.cpus[0].ctx_switches, 50u);
   EXPECT_EQ(a.cpus[0].voluntary, 35u);
   EXPECT_EQ(a.cpus[0].involuntary, 15u);
-  EXPECT_EQ(a.cpus[0].idle_ns, 7000u);
+  // Idle is the interval less the threads' run time on that CPU.
+  EXPECT_EQ(a.cpus[0].idle_ns, 1'000'000'000u - 30'000u);
   EXPECT_EQ(a.cpus[0].tx_bytes, 500u);
   EXPECT_EQ(a.cpus[0].rx_bytes, 0u);
   EXPECT_EQ(a.cpus[1].tx_bytes, 0u);
@@ -244,7 +244,6 @@ TEST_F(AggregatorTest, FirstSampleCountsEverythingSinceAttachThenDeltas) {
   s2.cpus[0][IPCTOP_CNT_SWITCHES] = 53;
   s2.cpus[0][IPCTOP_CNT_VOLUNTARY] = 37;
   s2.cpus[0][IPCTOP_CNT_INVOLUNTARY] = 16;
-  s2.cpus[0][IPCTOP_CNT_IDLE_NS] = 7500;
   s2.flows.push_back(Flow(k0, 800, 8));
   s2.flows.push_back(Flow(k2, 100, 1));
   Snapshot b = agg.update(s2, 0.98);
@@ -261,7 +260,7 @@ TEST_F(AggregatorTest, FirstSampleCountsEverythingSinceAttachThenDeltas) {
   EXPECT_EQ(b.cpus[0].ctx_switches, 3u);
   EXPECT_EQ(b.cpus[0].voluntary, 2u);
   EXPECT_EQ(b.cpus[0].involuntary, 1u);
-  EXPECT_EQ(b.cpus[0].idle_ns, 500u);
+  EXPECT_EQ(b.cpus[0].idle_ns, 980'000'000u - 3'000u);
   EXPECT_EQ(b.cpus[0].tx_bytes, 300u);
   EXPECT_EQ(b.cpus[1].rx_bytes, 300u);
   EXPECT_EQ(b.cpus[2].ctx_switches, 0u);
