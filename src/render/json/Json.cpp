@@ -77,9 +77,8 @@ json failure_json(const FailureRow& f) {
           {"fix", or_null(f.diagnosis.fix)}};
 }
 
-}  // namespace
-
-json to_json(const Snapshot& snap) {
+// Everything but the arrays that grow with the number of tasks and flows.
+json head_json(const Snapshot& snap) {
   json cpus = json::array();
   for (const auto& c : snap.cpus)
     cpus.push_back({{"cpu", c.cpu},
@@ -89,12 +88,6 @@ json to_json(const Snapshot& snap) {
                     {"idle_ns", c.idle_ns},
                     {"tx_bytes", c.tx_bytes},
                     {"rx_bytes", c.rx_bytes}});
-  json processes = json::array();
-  for (const auto& p : snap.processes) processes.push_back(process_json(p));
-  json channels = json::array();
-  for (const auto& c : snap.channels) channels.push_back(channel_json(c));
-  json flows = json::array();
-  for (const auto& f : snap.flows) flows.push_back(flow_json(f));
   json failures = json::array();
   for (const auto& f : snap.failures) failures.push_back(failure_json(f));
   json lost = {{"events", snap.lost.events}};
@@ -103,17 +96,51 @@ json to_json(const Snapshot& snap) {
           {"time", snap.time},
           {"interval_s", snap.interval_s},
           {"cpus", cpus},
-          {"processes", processes},
-          {"channels", channels},
-          {"flows", flows},
           {"unattributed",
            {{"bytes", snap.unattributed_bytes}, {"messages", snap.unattributed_messages}}},
           {"lost", lost},
           {"failures", failures}};
 }
 
+template <typename Rows, typename ToJson>
+json array_json(const Rows& rows, ToJson to_row) {
+  json out = json::array();
+  for (const auto& r : rows) out.push_back(to_row(r));
+  return out;
+}
+
+// One element at a time: the peak memory is one row's tree, not the
+// snapshot's (10 000 threads make a line of more than a megabyte).
+template <typename Rows, typename ToJson>
+void stream_array(std::ostream& out, const char* key, const Rows& rows, ToJson to_row) {
+  out << ",\"" << key << "\":[";
+  bool first = true;
+  for (const auto& r : rows) {
+    if (!first) out << ',';
+    first = false;
+    out << to_row(r).dump();
+  }
+  out << ']';
+}
+
+}  // namespace
+
+json to_json(const Snapshot& snap) {
+  json out = head_json(snap);
+  out["processes"] = array_json(snap.processes, process_json);
+  out["channels"] = array_json(snap.channels, channel_json);
+  out["flows"] = array_json(snap.flows, flow_json);
+  return out;
+}
+
 void write_ndjson(const Snapshot& snap, std::ostream& out) {
-  out << to_json(snap).dump() << '\n';
+  std::string head = head_json(snap).dump();
+  head.pop_back();  // the closing brace: the large arrays follow
+  out << head;
+  stream_array(out, "processes", snap.processes, process_json);
+  stream_array(out, "channels", snap.channels, channel_json);
+  stream_array(out, "flows", snap.flows, flow_json);
+  out << "}\n";
   out.flush();
 }
 
