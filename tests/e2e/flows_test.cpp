@@ -175,7 +175,8 @@ TEST(ContextSwitches, PingPongMatchesProcStatus) {
     uint64_t expected = side.at("voluntary");
     EXPECT_GE(voluntary, expected) << side.dump();
     EXPECT_LE(voluntary, expected + 25) << side.dump();
-    EXPECT_GE(voluntary, static_cast<uint64_t>(kRoundTrips) - 5);
+    // Nearly every round trip blocks (not all: a reply can arrive first).
+    EXPECT_GE(voluntary, static_cast<uint64_t>(kRoundTrips) * 9 / 10);
     EXPECT_LE(involuntary, side.at("involuntary").get<uint64_t>() + 25);
   }
   // Every CPU's switches are split into voluntary and involuntary.
