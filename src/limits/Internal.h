@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "limits/Limits.h"
+#include "procfs/ProcFs.h"
 
 namespace ipctop::limits::detail {
 
@@ -19,14 +20,11 @@ namespace ipctop::limits::detail {
 // ULONG_MAX - 2^24 of kernel.shmmax and kernel.shmall.
 inline constexpr uint64_t kEffectivelyUnlimited = uint64_t{1} << 62;
 
-struct FileText {
-  std::optional<std::string> text;
-  std::string error;  // set when text is nullopt
-};
+using procfs::FileText;
 
-// Regular files only (never blocks on a FIFO planted in a scanned directory); at most
-// `max_bytes` are read.
-FileText read_small_file(const std::string& path, std::size_t max_bytes = 64 * 1024);
+inline FileText read_small_file(const std::string& path, std::size_t max_bytes = 64 * 1024) {
+  return procfs::read_regular_file(path, max_bytes);
+}
 
 std::string_view trim(std::string_view s);
 std::vector<std::string_view> split_ws(std::string_view s);  // on spaces, tabs and newlines

@@ -13,47 +13,6 @@
 
 namespace ipctop::limits::detail {
 
-namespace {
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-std::string errno_text(int err) { return std::strerror(err); }
-
-}  // namespace
-
-FileText read_small_file(const std::string& path, std::size_t max_bytes) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-  if (fd.get() < 0) return {std::nullopt, errno_text(errno)};
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return {std::nullopt, errno_text(errno)};
-  if (!S_ISREG(st.st_mode)) return {std::nullopt, "not a regular file"};
-  std::string text;
-  char buf[4096];
-  while (text.size() < max_bytes) {
-    const std::size_t want = std::min(sizeof buf, max_bytes - text.size());
-    const ssize_t n = ::read(fd.get(), buf, want);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return {std::nullopt, errno_text(errno)};
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<std::size_t>(n));
-  }
-  return {std::move(text), {}};
-}
-
 std::string_view trim(std::string_view s) {
   const auto is_space = [](char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';

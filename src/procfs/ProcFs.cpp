@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <charconv>
 #include <cstddef>
 #include <system_error>
@@ -52,27 +53,7 @@ class Dir {
 };
 
 std::optional<std::string> read_file(const std::string& path, std::size_t limit = kMaxFileBytes) {
-  // O_NONBLOCK so that a FIFO planted where a regular file is expected cannot hang us before
-  // the S_ISREG check rejects it.
-  const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-  if (fd.get() < 0) return std::nullopt;
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
-  std::string out;
-  std::size_t used = 0;
-  while (used < limit) {
-    if (used == out.size())
-      out.resize(std::min(limit, std::max<std::size_t>(4096, out.size() * 2)));
-    const ssize_t n = ::read(fd.get(), out.data() + used, out.size() - used);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return std::nullopt;
-    }
-    if (n == 0) break;
-    used += static_cast<std::size_t>(n);
-  }
-  out.resize(used);
-  return out;
+  return read_regular_file(path, limit).text;
 }
 
 // Digits only: from_chars alone would accept a leading '-' for signed types.
@@ -219,6 +200,32 @@ std::vector<int> numeric_entries(const std::string& dir_path) {
 }
 
 }  // namespace
+
+FileText read_regular_file(const std::string& path, std::size_t limit) {
+  // O_NONBLOCK so that a FIFO planted where a regular file is expected cannot hang us before
+  // the S_ISREG check rejects it.
+  const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  if (fd.get() < 0) return {std::nullopt, std::strerror(errno)};
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return {std::nullopt, std::strerror(errno)};
+  if (!S_ISREG(st.st_mode)) return {std::nullopt, "not a regular file"};
+  std::string out;
+  std::size_t used = 0;
+  while (used < limit) {
+    if (used == out.size())
+      out.resize(std::min(limit, std::max<std::size_t>(4096, out.size() * 2)));
+    const ssize_t n = ::read(fd.get(), out.data() + used, out.size() - used);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return {std::nullopt, std::strerror(errno)};
+    }
+    if (n == 0) break;
+    used += static_cast<std::size_t>(n);
+  }
+  out.resize(used);
+  return {std::move(out), {}};
+}
+
 
 ProcFs::ProcFs(std::string root) : root_(std::move(root)) {
   while (root_.size() > 1 && root_.back() == '/') root_.pop_back();

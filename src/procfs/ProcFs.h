@@ -23,6 +23,15 @@ struct TaskStatus {
 // Processes exit at any moment, so every reader returns nullopt (or an empty container) for
 // missing, unreadable, truncated or garbled files; none of them throws. Strings are returned
 // raw: callers sanitize them at output.
+// A regular file's text, at most `limit` bytes, or why it could not be read
+// (errno text, or "not a regular file": a FIFO planted where a file is
+// expected must not hang the reader).
+struct FileText {
+  std::optional<std::string> text;
+  std::string error;  // set when text is nullopt
+};
+FileText read_regular_file(const std::string& path, std::size_t limit);
+
 class ProcFs {
  public:
   explicit ProcFs(std::string root = "/proc");
