@@ -141,14 +141,14 @@ class ManPage : public testing::Test {
 };
 
 TEST_F(ManPage, FormatsWithoutWarnings) {
-  if (!HaveGroff()) GTEST_SKIP() << "groff is not installed (Debian: groff-base)";
+  ASSERT_TRUE(HaveGroff()) << "groff is not installed: packaging/install-deps.sh installs groff-base";
   ShellResult r = Shell("groff -ww -man -Tutf8 -z " + Quote(ManPath()));
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(r.output, "") << "groff warnings:\n" << r.output;
 }
 
 TEST_F(ManPage, FormatsWithoutWarningsInAsciiAndAtNarrowWidth) {
-  if (!HaveGroff()) GTEST_SKIP() << "groff is not installed (Debian: groff-base)";
+  ASSERT_TRUE(HaveGroff()) << "groff is not installed: packaging/install-deps.sh installs groff-base";
   // A terminal 60 columns wide is where long tokens cannot be broken.
   ShellResult r = Shell("groff -ww -man -Tascii -rLL=60n -z " + Quote(ManPath()));
   EXPECT_EQ(r.status, 0) << r.output;
@@ -156,7 +156,7 @@ TEST_F(ManPage, FormatsWithoutWarningsInAsciiAndAtNarrowWidth) {
 }
 
 TEST_F(ManPage, RendersEveryOption) {
-  if (!HaveGroff()) GTEST_SKIP() << "groff is not installed (Debian: groff-base)";
+  ASSERT_TRUE(HaveGroff()) << "groff is not installed: packaging/install-deps.sh installs groff-base";
   // Rendered text, not the source: escapes must not swallow an option.
   ShellResult r = Shell("groff -man -Tascii -P-c -P-b -P-u " + Quote(ManPath()));
   ASSERT_EQ(r.status, 0) << r.output;
