@@ -57,7 +57,6 @@ class Aggregator {
   // model forgets the entries at once, so a reused key starts from zero.
   GcPlan collect_garbage();
 
-  size_t tracked_tasks() const { return tasks_.size(); }
   size_t tracked_flows() const { return prev_flows_.size(); }
 
  private:

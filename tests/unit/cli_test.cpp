@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "long_options.h"
+
 #include <cstdint>
 #include <set>
 #include <string>
@@ -405,20 +407,6 @@ TEST(CliCombined, FirstErrorStopsParsing) {
 
 // ---------------------------------------------------------------- help text vs parser
 
-// The tokens "--[a-z][a-z-]*" of `text` (hand-written: std::regex trips
-// GCC 12's -Wmaybe-uninitialized under the sanitizers).
-std::set<std::string> LongOptionsIn(const std::string& text) {
-  std::set<std::string> out;
-  auto lower = [](char c) { return c >= 'a' && c <= 'z'; };
-  for (size_t i = 0; i + 2 < text.size(); ++i) {
-    if (text[i] != '-' || text[i + 1] != '-' || !lower(text[i + 2])) continue;
-    size_t end = i + 2;
-    while (end < text.size() && (lower(text[end]) || text[end] == '-')) ++end;
-    out.insert(text.substr(i, end - i));
-    i = end - 1;
-  }
-  return out;
-}
 
 TEST(OptionTable, EveryListedOptionIsAccepted) {
   for (const auto& opt : kLongOptions) {
@@ -431,13 +419,13 @@ TEST(OptionTable, EveryListedOptionIsAccepted) {
 }
 
 TEST(HelpText, MentionsEveryParserOption) {
-  auto in_help = LongOptionsIn(help_text());
+  auto in_help = long_options_in(help_text());
   for (const auto& opt : kLongOptions) EXPECT_TRUE(in_help.contains(opt)) << opt;
 }
 
 TEST(HelpText, MentionsOnlyParserOptions) {
   std::set<std::string> known(kLongOptions.begin(), kLongOptions.end());
-  for (const auto& opt : LongOptionsIn(help_text())) {
+  for (const auto& opt : long_options_in(help_text())) {
     EXPECT_TRUE(known.contains(opt)) << opt << " is in --help but not in the option list";
     auto r = parse({opt, "1"});
     if (auto* err = std::get_if<UsageError>(&r)) {

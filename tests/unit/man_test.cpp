@@ -2,6 +2,8 @@
 // with --help and with the ipctop/1 JSON renderer.
 #include <gtest/gtest.h>
 
+#include "long_options.h"
+
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -69,20 +71,6 @@ std::string SourceAsText() {
   return out;
 }
 
-// The tokens "--[a-z][a-z-]*" of `text`. No std::regex in this file: it
-// trips GCC 12's -Wmaybe-uninitialized under the sanitizers.
-std::set<std::string> LongOptions(const std::string& text) {
-  std::set<std::string> out;
-  auto lower = [](char c) { return c >= 'a' && c <= 'z'; };
-  for (size_t i = 0; i + 2 < text.size(); ++i) {
-    if (text[i] != '-' || text[i + 1] != '-' || !lower(text[i + 2])) continue;
-    size_t end = i + 2;
-    while (end < text.size() && (lower(text[end]) || text[end] == '-')) ++end;
-    out.insert(text.substr(i, end - i));
-    i = end - 1;
-  }
-  return out;
-}
 
 // "-" at a line end followed by indentation: a word hyphenated by groff.
 std::string JoinHyphenated(const std::string& text) {
@@ -162,7 +150,7 @@ TEST_F(ManPage, RendersEveryOption) {
   ASSERT_EQ(r.status, 0) << r.output;
   // Hyphenation may split a word at a line end; join those first.
   std::string text = JoinHyphenated(r.output);
-  for (const auto& opt : LongOptions(ipctop::cli::help_text()))
+  for (const auto& opt : long_options_in(ipctop::cli::help_text()))
     EXPECT_NE(text.find(opt), std::string::npos) << opt << " is not in the rendered page";
   // The short forms, spelled as --help spells them.
   for (const char* both : {"-d, --interval", "-n, --count", "-p, --pid", "-h, --help",
@@ -173,14 +161,14 @@ TEST_F(ManPage, RendersEveryOption) {
 }
 
 TEST_F(ManPage, DocumentsEveryOptionOfTheHelpText) {
-  const auto in_man = LongOptions(SourceAsText());
-  for (const auto& opt : LongOptions(ipctop::cli::help_text()))
+  const auto in_man = long_options_in(SourceAsText());
+  for (const auto& opt : long_options_in(ipctop::cli::help_text()))
     EXPECT_TRUE(in_man.contains(opt)) << opt << " is in --help but not in ipctop(8)";
 }
 
 TEST_F(ManPage, DocumentsNoOptionTheHelpTextLacks) {
-  const auto in_help = LongOptions(ipctop::cli::help_text());
-  for (const auto& opt : LongOptions(SourceAsText()))
+  const auto in_help = long_options_in(ipctop::cli::help_text());
+  for (const auto& opt : long_options_in(SourceAsText()))
     EXPECT_TRUE(in_help.contains(opt)) << opt << " is in ipctop(8) but not in --help";
 }
 
