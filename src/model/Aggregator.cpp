@@ -171,13 +171,11 @@ Snapshot Aggregator::update(const KernelSample& sample, double interval_s) {
       totals[i] += d[i];
     }
     prev_cpus_[c] = sample.cpus[c];
-    snap.cpus[c] = {static_cast<uint32_t>(c),
-                    d[IPCTOP_CNT_SWITCHES],
-                    d[IPCTOP_CNT_VOLUNTARY],
-                    d[IPCTOP_CNT_INVOLUNTARY],
-                    0,
-                    0,
-                    0};
+    CpuRow& row = snap.cpus[c];
+    row.cpu = static_cast<uint32_t>(c);
+    row.ctx_switches = d[IPCTOP_CNT_SWITCHES];
+    row.voluntary = d[IPCTOP_CNT_VOLUNTARY];
+    row.involuntary = d[IPCTOP_CNT_INVOLUNTARY];
   }
   // Busy time per CPU from the threads' run time on it; idle is the rest.
   std::vector<uint64_t> busy_ns(ncpu);

@@ -14,7 +14,21 @@
 
 namespace ipctop {
 
-enum class Kind : uint8_t { pipe = 1, fifo, unix_stream, unix_dgram, unix_seqpacket };
+enum class Kind : uint8_t {
+  pipe = 1,
+  fifo,
+  unix_stream,
+  unix_dgram,
+  unix_seqpacket,
+  tcp,
+  udp,
+  sysv_msg,
+  posix_mq,
+  sysv_shm,
+  posix_shm,
+  file,
+  signal,
+};
 
 std::string_view kind_name(Kind k);
 std::optional<Kind> kind_from_abi(uint32_t abi_kind);
@@ -23,6 +37,16 @@ struct TaskRef {
   uint32_t pid = 0;
   uint32_t tid = 0;
   std::string comm;
+};
+
+// A latency distribution over the interval, in microseconds. hist maps a
+// bucket's upper bound (powers of two) to the number of samples in it.
+struct LatencyRow {
+  uint64_t count = 0;
+  uint64_t p50_us = 0;
+  uint64_t p99_us = 0;
+  uint64_t max_us = 0;
+  std::map<uint64_t, uint64_t> hist;
 };
 
 struct ThreadRow {
@@ -36,6 +60,9 @@ struct ThreadRow {
   uint64_t rx_bytes = 0;     // IPC bytes this thread read
   uint64_t tx_messages = 0;  // messages of its flows as sender
   uint64_t rx_messages = 0;  // and as receiver
+  std::vector<uint32_t> cpus_used;  // CPUs it ran on in the interval
+  uint64_t migrations = 0;
+  LatencyRow runq_latency;  // wakeup to running
   bool exited = false;
 };
 
@@ -47,6 +74,11 @@ struct ProcessRow {
   std::vector<ThreadRow> threads;
   uint64_t tx_bytes = 0;
   uint64_t rx_bytes = 0;
+  uint64_t oncpu_ns = 0;            // sum over its threads
+  double parallelism = 0;           // oncpu / interval: ~1 time-sliced, ~N on N cores
+  std::vector<uint32_t> cpus_used;  // union over its threads
+  uint64_t migrations = 0;
+  LatencyRow runq_latency;
   bool exited = false;
 };
 
@@ -77,6 +109,7 @@ struct FlowRow {
   uint64_t messages = 0;
   std::map<uint32_t, uint64_t> cpus;     // sender's CPU at send -> bytes
   std::map<uint32_t, uint64_t> rx_cpus;  // receiver's CPU at receive -> bytes
+  std::optional<LatencyRow> wakeup_latency;  // send -> receiver running, where measured
 };
 
 struct CpuRow {
@@ -87,6 +120,37 @@ struct CpuRow {
   uint64_t idle_ns = 0;
   uint64_t tx_bytes = 0;
   uint64_t rx_bytes = 0;
+  uint64_t migrations = 0;  // tasks that arrived on this CPU from another
+  LatencyRow runq_latency;
+};
+
+// Bytes sent by threads on src_cpu and received by threads on dst_cpu.
+struct MatrixCell {
+  uint32_t src_cpu = 0;
+  uint32_t dst_cpu = 0;
+  uint64_t bytes = 0;
+  uint64_t messages = 0;
+};
+
+struct WakeupRow {
+  TaskRef waker;
+  TaskRef wakee;
+  uint64_t count = 0;
+  uint64_t cross_cpu = 0;  // of count, the wakeups onto another CPU than the waker's
+};
+
+struct AppMember {
+  uint32_t pid = 0;
+  std::string role;  // "browser", "renderer", "gpu-process", ... or "" when unknown
+};
+
+// A multi-process application: processes grouped by tree, session and executable.
+struct AppRow {
+  std::string name;
+  uint32_t root_pid = 0;
+  std::vector<AppMember> members;
+  uint64_t internal_bytes = 0;  // IPC between its members
+  uint64_t external_bytes = 0;  // IPC with processes outside it
 };
 
 struct LostRow {
@@ -101,6 +165,9 @@ struct Snapshot {
   std::vector<ProcessRow> processes;
   std::vector<ChannelRow> channels;
   std::vector<FlowRow> flows;
+  std::vector<MatrixCell> matrix;
+  std::vector<WakeupRow> wakeups;
+  std::vector<AppRow> apps;
   uint64_t unattributed_bytes = 0;
   uint64_t unattributed_messages = 0;
   LostRow lost;

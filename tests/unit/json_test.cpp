@@ -37,8 +37,8 @@ Snapshot FixedSnapshot() {
   Snapshot s;
   s.time = 1700000000.25;
   s.interval_s = 0.5;
-  s.cpus.push_back(CpuRow{0, 120, 100, 20, 400000000, 4096, 1024});
-  s.cpus.push_back(CpuRow{1, kU64Max, kTwoTo53Plus1, 7, 0, 0, 3072});
+  s.cpus.push_back(CpuRow{0, 120, 100, 20, 400000000, 4096, 1024, 0, {}});
+  s.cpus.push_back(CpuRow{1, kU64Max, kTwoTo53Plus1, 7, 0, 0, 3072, 0, {}});
 
   ProcessRow writer;
   writer.pid = 100;
