@@ -94,8 +94,8 @@ Aggregator::Process& Aggregator::process(uint32_t pid) {
 }
 
 TaskRef Aggregator::ref(uint32_t pid, uint32_t tid) {
-  if (tid == 0) return {0, 0, "(unknown)"};
-  return {pid, tid, task(pid, tid).comm};
+  if (tid == 0) return {0, 0, "(unknown)", {}};
+  return {pid, tid, task(pid, tid).comm, {}};
 }
 
 void Aggregator::apply(const TaskRecord& r) {

@@ -37,6 +37,7 @@ struct TaskRef {
   uint32_t pid = 0;
   uint32_t tid = 0;
   std::string comm;
+  std::string addr;  // a remote peer ("10.1.2.3:443"), in place of pid/tid/comm
 };
 
 // A latency distribution over the interval, in microseconds. hist maps a
@@ -97,6 +98,9 @@ struct ChannelRow {
   std::string path;  // empty when the channel has none
   uint64_t bytes = 0;
   uint64_t messages = 0;
+  std::optional<uint64_t> size;      // shared memory: the segment's size
+  std::optional<uint64_t> queued;    // bytes waiting in it at the end of the interval, where known
+  std::optional<uint64_t> capacity;  // bytes it can hold, where known (fill = queued / capacity)
   std::vector<EndpointRow> endpoints;
 };
 
@@ -159,6 +163,9 @@ struct LostRow {
 };
 
 struct Snapshot {
+  // "bpf": traffic traced in the kernel; "procfs": a snapshot of endpoints
+  // without traffic (no BPF); "replay": read back from a recording.
+  std::string source = "bpf";
   double time = 0;
   double interval_s = 0;
   std::vector<CpuRow> cpus;
