@@ -63,6 +63,8 @@ static __always_inline unsigned long syscall_arg(struct pt_regs *regs, int n)
 	case 0: return KREAD(regs, di);
 	case 1: return KREAD(regs, si);
 	case 2: return KREAD(regs, dx);
+	case 4: return KREAD(regs, r8);
+	case 5: return KREAD(regs, r9);
 	default: return KREAD(regs, r10);
 	}
 }
@@ -117,6 +119,11 @@ static __always_inline unsigned long syscall_arg(struct pt_regs *regs, int n)
 #define NR_fcntl 72
 #define NR_mq_open 240
 #define NR_mq_timedsend 242
+#define NR_mq_timedreceive 243
+#define NR_pread64 17
+#define NR_pwrite64 18
+#define NR_preadv 295
+#define NR_pwritev 296
 #define NR_accept4 288
 #define NR_pipe2 293
 #elif defined(__TARGET_ARCH_arm64)
@@ -124,6 +131,11 @@ static __always_inline unsigned long syscall_arg(struct pt_regs *regs, int n)
 #define NR_pipe2 59
 #define NR_mq_open 180
 #define NR_mq_timedsend 182
+#define NR_mq_timedreceive 183
+#define NR_pread64 67
+#define NR_pwrite64 68
+#define NR_preadv 69
+#define NR_pwritev 70
 #define NR_msgget 186
 #define NR_msgrcv 188
 #define NR_msgsnd 189

@@ -27,6 +27,19 @@
 #define SOCK_DGRAM 2
 #define SOCK_SEQPACKET 5
 #define MSG_PEEK 2
+#define S_IFREG 0100000
+#define AF_INET 2
+#define AF_INET6 10
+
+/* What an fd resolves to (resolve.bpf.h). */
+enum res { RES_NONE = 0, RES_CHAN, RES_INET, RES_FILE };
+
+/*
+ * Set by the loader (--files) before load: the verifier drops the regular
+ * file path entirely when it is off. In its own section so the loader finds
+ * it at offset 0 whatever else is read-only.
+ */
+const volatile bool files_enabled SEC(".rodata.files") = false;
 
 /* struct mmsghdr in the user ABI (LP64): 56-byte msghdr, then msg_len. */
 #define MMSGHDR_SIZE 64
@@ -58,6 +71,7 @@ struct chan {
 	__u32 dev;
 	__u32 kind;
 	bool messages; /* datagram semantics */
+	const struct ipctop_conn *conn; /* TCP, UDP: noted with each new flow */
 };
 
 /*
@@ -94,7 +108,7 @@ static __always_inline struct file *fd_file(struct task_struct *task, unsigned l
 #undef RD
 #undef AS
 
-static __always_inline bool resolve(struct file *f, enum dir dir, struct chan *c)
+static __always_inline int resolve(struct file *f, enum dir dir, struct chan *c)
 {
 	if (bpf_rdonly_cast)
 		return resolve_direct(bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file)), dir, c);
@@ -111,12 +125,14 @@ static __always_inline __u64 file_ino(struct file *f)
 	return BPF_CORE_READ(f, f_inode, i_ino);
 }
 
-static __always_inline void credit(const struct match *m, __u32 kind, __u32 dev)
+static __always_inline void note_conn(__u64 chan, const struct ipctop_conn *conn);
+
+static __always_inline void credit(const struct match *m, const struct chan *c)
 {
 	struct ipctop_flow_key k = {
 		.chan_ino = m->chan_ino,
-		.chan_dev = dev,
-		.kind = kind,
+		.chan_dev = c->dev,
+		.kind = c->kind,
 		.src_tgid = m->src_tgid,
 		.src_tid = m->src_tid,
 		.dst_tgid = m->dst_tgid,
@@ -127,7 +143,13 @@ static __always_inline void credit(const struct match *m, __u32 kind, __u32 dev)
 	struct ipctop_flow_val zero = {};
 	struct ipctop_flow_val *v;
 
-	v = lookup_or_init(&flows, &k, &zero, IPCTOP_LOST_FLOW_MAP_FULL);
+	v = bpf_map_lookup_elem(&flows, &k);
+	if (!v) {
+		/* A new flow of a connection: user space needs its addresses. */
+		if (c->conn)
+			note_conn(m->chan_ino, c->conn);
+		v = lookup_or_init(&flows, &k, &zero, IPCTOP_LOST_FLOW_MAP_FULL);
+	}
 	if (!v) {
 		count(IPCTOP_CNT_UNATTRIBUTED_BYTES, m->bytes);
 		count(IPCTOP_CNT_UNATTRIBUTED_MESSAGES, m->msgs);
@@ -285,7 +307,7 @@ static long match_round(__u32 round, void *data)
 	if (overflow)
 		count(IPCTOP_LOST_QUEUE_OVERFLOW, overflow);
 	if (matched)
-		credit(&m, c->kind, c->dev);
+		credit(&m, c);
 	return left ? 0 : 1;
 }
 
@@ -334,14 +356,29 @@ static __always_inline void match_op(const struct chan *c, const struct party *m
  * One side of a data transfer through `fd` by the current task. A global
  * function: the verifier checks it once, not at each of its call sites.
  */
-__noinline int transfer(unsigned long fd, __u32 dir, __u64 bytes, __u32 ops)
+__noinline int net_transfer(__u64 file, __u32 dir, __u64 bytes, __u32 ops);
+__noinline int file_transfer(__u64 ino, __u32 dev, __u32 dir, __u64 bytes);
+
+__noinline long transfer(unsigned long fd, __u32 dir, __u64 bytes, __u32 ops)
 {
 	struct file *f = fd_file(current_task(), fd);
 	struct chan c = {};
 
 	/* Most syscalls that get here are not IPC: leave before anything else. */
-	if (!f || !resolve(f, dir, &c))
+	if (!f)
 		return 0;
+	switch (resolve(f, dir, &c)) {
+	case RES_CHAN:
+		break;
+	case RES_INET:
+		/* Handled by the caller (xfer), which keeps the stack of
+		 * the call chain within the verifier's limit. */
+		return (long)f;
+	case RES_FILE:
+		return file_transfer(c.ino, c.dev, dir, bytes);
+	default:
+		return 0;
+	}
 
 	__u64 id = bpf_get_current_pid_tgid();
 	struct party me = {
@@ -352,6 +389,15 @@ __noinline int transfer(unsigned long fd, __u32 dir, __u64 bytes, __u32 ops)
 
 	match_op(&c, &me, dir, bytes, ops);
 	return 0;
+}
+
+/* One side of a transfer through `fd`: a channel, a file, or TCP/UDP. */
+static __always_inline void xfer(unsigned long fd, __u32 dir, __u64 bytes, __u32 ops)
+{
+	long inet_file = transfer(fd, dir, bytes, ops);
+
+	if (inet_file)
+		net_transfer(inet_file, dir, bytes, ops);
 }
 
 /* Sum msg_len over the first `n` entries of a user mmsghdr vector. */
@@ -375,6 +421,11 @@ static __always_inline __u64 mmsg_bytes(unsigned long vec, long n)
 	return sum;
 }
 
+/* Message queues (msgq.bpf.h). */
+#define MSG_COPY 040000
+static __always_inline void on_sysv_msg(long msqid, enum dir dir, __u64 bytes);
+static __always_inline void on_posix_mq(unsigned long fd, enum dir dir, __u64 bytes);
+
 static __always_inline void on_syscall_exit(struct pt_regs *regs, long ret)
 {
 	long nr = syscall_nr(regs);
@@ -382,28 +433,45 @@ static __always_inline void on_syscall_exit(struct pt_regs *regs, long ret)
 
 	switch (nr) {
 	case NR_read: case NR_readv: case NR_recvfrom: case NR_recvmsg: case NR_preadv2:
-		transfer(syscall_arg(regs, 0), DIR_RECV, ret, 1);
+		xfer(syscall_arg(regs, 0), DIR_RECV, ret, 1);
 		return;
 	case NR_write: case NR_writev: case NR_sendto: case NR_sendmsg: case NR_pwritev2:
-		transfer(syscall_arg(regs, 0), DIR_SEND, ret, 1);
+		xfer(syscall_arg(regs, 0), DIR_SEND, ret, 1);
 		return;
 	case NR_recvmmsg: case NR_sendmmsg:
-		transfer(syscall_arg(regs, 0), nr == NR_recvmmsg ? DIR_RECV : DIR_SEND,
+		xfer(syscall_arg(regs, 0), nr == NR_recvmmsg ? DIR_RECV : DIR_SEND,
 			 mmsg_bytes(syscall_arg(regs, 1), ret), ret);
 		return;
 	case NR_splice:
 		/* splice(fd_in, off_in, fd_out, ...) moves data out of one, into the other. */
-		transfer(syscall_arg(regs, 0), DIR_RECV, ret, 1);
-		transfer(syscall_arg(regs, 2), DIR_SEND, ret, 1);
+		xfer(syscall_arg(regs, 0), DIR_RECV, ret, 1);
+		xfer(syscall_arg(regs, 2), DIR_SEND, ret, 1);
 		return;
 	case NR_tee:
 		/* tee(fd_in, fd_out, ...) duplicates: nothing is consumed from fd_in. */
-		transfer(syscall_arg(regs, 1), DIR_SEND, ret, 1);
+		xfer(syscall_arg(regs, 1), DIR_SEND, ret, 1);
 		return;
 	case NR_sendfile:
 		/* sendfile(out_fd, in_fd, ...) */
-		transfer(syscall_arg(regs, 1), DIR_RECV, ret, 1);
-		transfer(syscall_arg(regs, 0), DIR_SEND, ret, 1);
+		xfer(syscall_arg(regs, 1), DIR_RECV, ret, 1);
+		xfer(syscall_arg(regs, 0), DIR_SEND, ret, 1);
+		return;
+	case NR_msgrcv:
+		/* MSG_COPY reads a message without removing it. */
+		if (!(syscall_arg(regs, 4) & MSG_COPY))
+			on_sysv_msg((int)syscall_arg(regs, 0), DIR_RECV, ret);
+		return;
+	case NR_mq_timedreceive:
+		on_posix_mq(syscall_arg(regs, 0), DIR_RECV, ret);
+		return;
+	case NR_pread64: case NR_preadv:
+		/* Only files have offsets: nothing to see without --files. */
+		if (files_enabled)
+			xfer(syscall_arg(regs, 0), DIR_RECV, ret, 1);
+		return;
+	case NR_pwrite64: case NR_pwritev:
+		if (files_enabled)
+			xfer(syscall_arg(regs, 0), DIR_SEND, ret, 1);
 		return;
 	case NR_vmsplice: {
 		struct file *f;
@@ -411,7 +479,7 @@ static __always_inline void on_syscall_exit(struct pt_regs *regs, long ret)
 		fd0 = syscall_arg(regs, 0);
 		f = fd_file(current_task(), fd0);
 		if (f)
-			transfer(fd0, BPF_CORE_READ(f, f_mode) & FMODE_WRITE ? DIR_SEND : DIR_RECV,
+			xfer(fd0, BPF_CORE_READ(f, f_mode) & FMODE_WRITE ? DIR_SEND : DIR_RECV,
 				 ret, 1);
 		return;
 	}

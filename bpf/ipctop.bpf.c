@@ -14,6 +14,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
 
 #include "ipctop/abi.h"
 #include "compat.bpf.h"
@@ -21,6 +22,9 @@
 #include "sched.bpf.h"
 #if IPCTOP_TP_BTF
 #include "ipc.bpf.h"
+#include "net.bpf.h"
+#include "msgq.bpf.h"
+#include "files.bpf.h"
 #include "failures.bpf.h"
 #endif
 
@@ -77,8 +81,12 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 {
 	/* Failed and empty transfers move no data; failures.bpf.h diagnoses
 	 * failed IPC syscalls (and pipes created shrunk, which return 0). */
-	if (ret <= 0)
+	if (ret <= 0) {
+		/* msgsnd and mq_timedsend move a message and return 0. */
+		if (ret == 0 && on_message_sent(regs))
+			return 0;
 		return on_syscall_failure(regs, ret);
+	}
 	on_syscall_exit(regs, ret);
 	return 0;
 }

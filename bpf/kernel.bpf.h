@@ -52,6 +52,19 @@ struct sched_entity {
 	unsigned long long sum_exec_runtime;
 };
 
+/* Namespaces are told apart by their inode number (as in /proc/PID/ns). */
+struct ns_common {
+	unsigned int inum;
+};
+
+struct ipc_namespace {
+	struct ns_common ns;
+};
+
+struct nsproxy {
+	struct ipc_namespace *ipc_ns;
+};
+
 struct task_struct {
 	struct sched_entity se;
 	int pid;
@@ -61,6 +74,7 @@ struct task_struct {
 	struct task_struct *real_parent;
 	struct task_struct *group_leader;
 	struct files_struct *files;
+	struct nsproxy *nsproxy;
 };
 
 /* Before 5.14 (commit 2f064a59a11f) the field was called state. */
@@ -68,8 +82,31 @@ struct task_struct___pre_5_14 {
 	long state;
 };
 
+/* The members of sock_common's anonymous unions, found by name (CO-RE). */
+struct in6_addr {
+	union {
+		__u8 u6_addr8[16];
+		__u32 u6_addr32[4];
+	} in6_u;
+};
+
+struct net {
+	struct ns_common ns;
+};
+
+typedef struct {
+	struct net *net;
+} possible_net_t;
+
 struct sock_common {
+	__u32 skc_daddr;
+	__u32 skc_rcv_saddr;
+	__u16 skc_dport; /* network order */
+	__u16 skc_num;   /* host order */
 	unsigned short skc_family;
+	possible_net_t skc_net;
+	struct in6_addr skc_v6_daddr;
+	struct in6_addr skc_v6_rcv_saddr;
 };
 
 struct socket;
@@ -77,6 +114,7 @@ struct socket;
 struct sock {
 	struct sock_common __sk_common;
 	unsigned short sk_type;
+	unsigned short sk_protocol;
 	struct socket *sk_socket;
 };
 

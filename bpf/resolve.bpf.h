@@ -6,10 +6,12 @@
  */
 /*
  * Resolve an fd to the channel it moves data through, for the given
- * direction. Returns false for anything that is not a pipe, FIFO or unix
- * socket, and for unix datagram receives (seen at the skb copy instead).
+ * direction. Returns RES_NONE for anything that is not a pipe, FIFO or unix
+ * socket, and for unix datagram receives (seen at the skb copy instead);
+ * RES_INET for an IPv4 or IPv6 socket (net.bpf.h);
+ * RES_FILE for a regular file when --files is on (files.bpf.h).
  */
-static __always_inline bool RESOLVE(struct file *f, enum dir dir, struct chan *c)
+static __always_inline int RESOLVE(struct file *f, enum dir dir, struct chan *c)
 {
 	struct inode *inode = RD(f, f_inode);
 	unsigned short mode = RD(inode, i_mode);
@@ -24,16 +26,27 @@ static __always_inline bool RESOLVE(struct file *f, enum dir dir, struct chan *c
 		c->q.obj = c->ino;
 		c->q.dev = c->dev;
 		c->q.kind = c->kind;
-		return true;
+		return RES_CHAN;
 	}
-	if ((mode & S_IFMT) != S_IFSOCK)
-		return false;
+	if ((mode & S_IFMT) != S_IFSOCK) {
+		if (!files_enabled || (mode & S_IFMT) != S_IFREG)
+			return RES_NONE;
+		c->ino = RD(inode, i_ino);
+		c->dev = RD(inode, i_sb, s_dev);
+		return RES_FILE;
+	}
 
 	struct socket *sock = AS(RD(f, private_data), socket);
 	struct sock *sk = RD(sock, sk);
 
-	if (!sk || RD(sk, __sk_common.skc_family) != AF_UNIX)
-		return false;
+	if (!sk)
+		return RES_NONE;
+	unsigned short family = RD(sk, __sk_common.skc_family);
+
+	if (family == AF_INET || family == AF_INET6)
+		return RES_INET;
+	if (family != AF_UNIX)
+		return RES_NONE;
 	c->dev = 0;
 	unsigned short type = RD(sk, sk_type);
 
@@ -45,7 +58,7 @@ static __always_inline bool RESOLVE(struct file *f, enum dir dir, struct chan *c
 			struct sock *peer = RD(AS(sk, unix_sock), peer);
 
 			if (!peer)
-				return false;
+				return RES_NONE;
 			c->q.obj = (__u64)peer;
 			c->ino = 0;
 		} else {
@@ -56,7 +69,7 @@ static __always_inline bool RESOLVE(struct file *f, enum dir dir, struct chan *c
 	case SOCK_DGRAM:
 	case SOCK_SEQPACKET:
 		if (dir == DIR_RECV)
-			return false;
+			return RES_NONE;
 		c->kind = type == SOCK_DGRAM ?
 			IPCTOP_KIND_UNIX_DGRAM : IPCTOP_KIND_UNIX_SEQPACKET;
 		c->messages = true;
@@ -65,10 +78,10 @@ static __always_inline bool RESOLVE(struct file *f, enum dir dir, struct chan *c
 		c->ino = 0;
 		break;
 	default:
-		return false;
+		return RES_NONE;
 	}
 	c->q.dev = 0;
 	c->q.kind = c->kind;
-	return true;
+	return RES_CHAN;
 }
 

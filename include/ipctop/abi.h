@@ -128,6 +128,23 @@ struct ipctop_queue {
 	struct ipctop_seg seg[IPCTOP_QUEUE_SEGS];
 };
 
+/*
+ * TCP and UDP (bpf/net.bpf.h). A flow end that is a remote peer (not a
+ * thread of this machine's same network namespace) has tgid 0 and this tid;
+ * its address is in the connection's ipctop_conn. A flow's chan_ino is then
+ * a hash of the directed connection, the key of the `conns` table.
+ */
+#define IPCTOP_REMOTE_TID 0xffffffffu
+
+/* One direction of a connection: data from saddr:sport to daddr:dport. */
+struct ipctop_conn {
+	__u8 saddr[16]; /* IPv6, or IPv4 mapped as ::ffff:a.b.c.d; zero when unknown */
+	__u8 daddr[16];
+	__u16 sport; /* host order */
+	__u16 dport;
+	__u32 kind;  /* IPCTOP_KIND_TCP or IPCTOP_KIND_UDP */
+};
+
 /* Low-rate lifecycle records through the ring buffer. */
 enum ipctop_rec_type {
 	IPCTOP_REC_TASK_NEW = 1,  /* fork or clone: pid/tid is the child */

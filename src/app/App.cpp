@@ -104,7 +104,7 @@ int run_trace(const cli::Options& opts) {
   }
   install_signals();
   auto started = probe::Probes::start(
-      {opts.max_flows, opts.max_threads, opts.max_channels, opts.ringbuf_bytes});
+      {opts.max_flows, opts.max_threads, opts.max_channels, opts.ringbuf_bytes, opts.files});
   if (auto* err = std::get_if<probe::Error>(&started)) {
     std::cerr << "ipctop: " << err->message << '\n';
     return kExitCannotTrace;
@@ -160,7 +160,7 @@ int run_trace(const cli::Options& opts) {
 
 int run_features(const cli::Options& opts) {
   auto started = probe::Probes::start(
-      {opts.max_flows, opts.max_threads, opts.max_channels, opts.ringbuf_bytes});
+      {opts.max_flows, opts.max_threads, opts.max_channels, opts.ringbuf_bytes, opts.files});
   if (auto* err = std::get_if<probe::Error>(&started)) {
     std::cerr << "ipctop: " << err->message << '\n';
     return kExitCannotTrace;

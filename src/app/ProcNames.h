@@ -20,8 +20,11 @@ class ProcNames final : public NameSource {
                            const std::set<uint32_t>& pids) override;
 
  private:
+  std::string sysv_msg_path(uint64_t msqid);
+
   procfs::ProcFs proc_;
   std::unordered_map<uint64_t, std::string> unix_paths_;
+  std::unordered_map<uint64_t, int64_t> msg_keys_;  // msqid -> key
 };
 
 }  // namespace ipctop::app

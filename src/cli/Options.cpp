@@ -130,6 +130,11 @@ const std::vector<Flag>& flags() {
          o.fail_on_loss = true;
          return std::optional<std::string>{};
        }},
+      {"--files", 0, nullptr,
+       [](Options& o, const std::string&) {
+         o.files = true;
+         return std::optional<std::string>{};
+       }},
       {"--raw", 0, nullptr,
        [](Options& o, const std::string&) {
          o.raw = true;
@@ -213,9 +218,9 @@ std::string help_text() {
   return R"(Usage: ipctop [OPTIONS]
        ipctop limits [--json] [--raw]
 
-Show which processes and threads talk to which over pipes, FIFOs and unix
-sockets, how many bytes and messages, on which CPU, and what it costs them in
-context switches. Needs root, or CAP_BPF and CAP_PERFMON.
+Show which processes and threads talk to which over pipes, FIFOs, unix
+sockets, TCP and UDP, and message queues, how many bytes and messages, on
+which CPU, and what it costs them in context switches. Needs root, or CAP_BPF and CAP_PERFMON.
 
 Options:
       --json               print one JSON object per interval (NDJSON, schema ipctop/1)
@@ -228,6 +233,8 @@ Options:
       --max-channels N     kernel attribution queue table size (default 16384)
       --ringbuf-size BYTES lifecycle ring buffer size, a power of two (default 262144)
       --fail-on-loss       exit with status 3 if any event was lost
+      --files              also follow regular files written by one process and read
+                           by another (every file read and write is looked at: costs more)
   -h, --help               show this help
   -V, --version            show the version
 

@@ -39,7 +39,16 @@ ThreadCounters delta(const ThreadCounters& a, const ThreadCounters& b) {
           delta(a.involuntary, b.involuntary), delta(a.oncpu_ns, b.oncpu_ns)};
 }
 
-bool is_message_kind(Kind k) { return k == Kind::unix_dgram || k == Kind::unix_seqpacket; }
+// Kinds whose endpoints send and receive messages rather than write and
+// read a stream.
+bool is_message_kind(Kind k) {
+  return k == Kind::unix_dgram || k == Kind::unix_seqpacket || k == Kind::udp ||
+         k == Kind::sysv_msg || k == Kind::posix_mq;
+}
+
+bool is_net_kind(Kind k) { return k == Kind::tcp || k == Kind::udp; }
+
+bool remote(uint32_t tid) { return tid == IPCTOP_REMOTE_TID; }
 
 // The kernel's dev_t (MINORBITS = 20) as major:minor.
 std::string kernel_dev(uint32_t dev) { return fmt::format("{}:{}", dev >> 20, dev & 0xfffff); }
@@ -63,9 +72,54 @@ std::string channel_id(Kind kind, uint64_t ino, uint32_t dev) {
       return fmt::format("pipe:[{}]", ino);
     case Kind::fifo:
       return fmt::format("fifo:{}:{}", kernel_dev(dev), ino);
+    case Kind::sysv_msg:
+      return fmt::format("sysv_msg:{}", ino);
+    case Kind::posix_mq:
+      return fmt::format("posix_mq:[{}]", ino);
+    case Kind::file:
+      return fmt::format("file:{}:{}", kernel_dev(dev), ino);
+    case Kind::tcp:
+    case Kind::udp:
+      // Without its addresses (see net_channel_id): the hash of the tuple.
+      return fmt::format("{}:#{:016x}", kind_name(kind), ino);
     default:
       return fmt::format("unix:[{}]", ino);
   }
+}
+
+std::string address(const uint8_t (&addr)[16], uint16_t port) {
+  static constexpr uint8_t kV4Mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (std::memcmp(addr, kV4Mapped, sizeof(kV4Mapped)) == 0)
+    return fmt::format("{}.{}.{}.{}:{}", addr[12], addr[13], addr[14], addr[15], port);
+  // RFC 5952: lower case, the longest run of two or more zero groups as ::.
+  uint16_t g[8];
+  for (int i = 0; i < 8; ++i) g[i] = static_cast<uint16_t>(addr[2 * i] << 8 | addr[2 * i + 1]);
+  int best = -1, best_len = 1;
+  for (int i = 0; i < 8;) {
+    int j = i;
+    while (j < 8 && g[j] == 0) ++j;
+    if (j - i > best_len) best = i, best_len = j - i;
+    i = j == i ? i + 1 : j;
+  }
+  std::string out;
+  for (int i = 0; i < 8; ++i) {
+    if (i == best) {
+      out += "::";
+      i += best_len - 1;
+      continue;
+    }
+    if (!out.empty() && out.back() != ':') out += ':';
+    out += fmt::format("{:x}", g[i]);
+  }
+  return fmt::format("[{}]:{}", out, port);
+}
+
+std::string net_path(const ipctop_conn& c) {
+  return address(c.saddr, c.sport) + "->" + address(c.daddr, c.dport);
+}
+
+std::string net_channel_id(Kind kind, const ipctop_conn& c) {
+  return fmt::format("{}:{}", kind_name(kind), net_path(c));
 }
 
 Aggregator::Task& Aggregator::task(uint32_t tgid, uint32_t tid) {
@@ -95,6 +149,7 @@ Aggregator::Process& Aggregator::process(uint32_t pid) {
 
 TaskRef Aggregator::ref(uint32_t pid, uint32_t tid) {
   if (tid == 0) return {0, 0, "(unknown)", {}};
+  if (remote(tid)) return {0, 0, {}, "(unknown)"};
   return {pid, tid, task(pid, tid).comm, {}};
 }
 
@@ -207,6 +262,7 @@ Snapshot Aggregator::update(const KernelSample& sample, double interval_s) {
 
   // Flows: merge the per-CPU-pair kernel keys into one row per
   // (channel, writer thread, reader thread).
+  if (conns_.size() > 65536) conns_.clear();  // re-learnt from the kernel's table
   using FlowId = std::tuple<uint32_t, uint64_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t>;
   std::map<FlowId, FlowRow> flows;
   std::map<std::string, ChannelRow> channels;
@@ -230,20 +286,34 @@ Snapshot Aggregator::update(const KernelSample& sample, double interval_s) {
       f.channel = channel_id(*kind, k.chan_ino, k.chan_dev);
       f.src = ref(k.src_tgid, k.src_tid);
       f.dst = ref(k.dst_tgid, k.dst_tid);
+      if (is_net_kind(*kind)) {
+        // TCP/UDP: the channel is the directed connection, and a remote
+        // end is shown by its address.
+        auto c = sample.conns.find(k.chan_ino);
+        if (c != sample.conns.end()) conns_[k.chan_ino] = c->second;
+        if (auto known = conns_.find(k.chan_ino); known != conns_.end()) {
+          const ipctop_conn& conn = known->second;
+          f.channel = net_channel_id(*kind, conn);
+          paths_[f.channel] = net_path(conn);
+          if (remote(k.src_tid)) f.src.addr = address(conn.saddr, conn.sport);
+          if (remote(k.dst_tid)) f.dst.addr = address(conn.daddr, conn.dport);
+        }
+      }
     }
     f.bytes += bytes;
     f.messages += messages;
-    f.cpus[k.src_cpu] += bytes;
-    f.rx_cpus[k.dst_cpu] += bytes;
+    // A remote end has no CPU here.
+    if (!remote(k.src_tid)) f.cpus[k.src_cpu] += bytes;
+    if (!remote(k.dst_tid)) f.rx_cpus[k.dst_cpu] += bytes;
     if (k.src_cpu < snap.cpus.size()) snap.cpus[k.src_cpu].tx_bytes += bytes;
     if (k.dst_cpu < snap.cpus.size()) snap.cpus[k.dst_cpu].rx_bytes += bytes;
-    if (k.src_tid && filter_.wants(k.src_tgid)) {
+    if (k.src_tid && !remote(k.src_tid) && filter_.wants(k.src_tgid)) {
       ThreadRow& t = threads[k.src_tgid][k.src_tid];
       t.tid = k.src_tid;
       t.tx_bytes += bytes;
       t.tx_messages += messages;
     }
-    if (filter_.wants(k.dst_tgid)) {
+    if (!remote(k.dst_tid) && filter_.wants(k.dst_tgid)) {
       ThreadRow& t = threads[k.dst_tgid][k.dst_tid];
       t.tid = k.dst_tid;
       t.rx_bytes += bytes;
@@ -267,7 +337,7 @@ Snapshot Aggregator::update(const KernelSample& sample, double interval_s) {
     ch.messages += f.messages;
     bool msg = is_message_kind(f.kind);
     if (f.src.tid) ch.endpoints.push_back({f.src.pid, f.src.tid, msg ? "sender" : "writer"});
-    ch.endpoints.push_back({f.dst.pid, f.dst.tid, msg ? "receiver" : "reader"});
+    if (f.dst.tid) ch.endpoints.push_back({f.dst.pid, f.dst.tid, msg ? "receiver" : "reader"});
   }
   for (auto& [cid, ch] : channels) {
     std::sort(ch.endpoints.begin(), ch.endpoints.end());
@@ -275,7 +345,9 @@ Snapshot Aggregator::update(const KernelSample& sample, double interval_s) {
         std::unique(ch.endpoints.begin(), ch.endpoints.end(),
                     [](const auto& a, const auto& b) { return !(a < b) && !(b < a); }),
         ch.endpoints.end());
-    if (ch.kind != Kind::pipe) {
+    if (auto known = paths_.find(cid); is_net_kind(ch.kind)) {
+      if (known != paths_.end()) ch.path = known->second;
+    } else if (ch.kind != Kind::pipe) {
       std::set<uint32_t> pids;
       for (const auto& e : ch.endpoints) pids.insert(e.pid);
       const ChannelObject& o = objects[cid];

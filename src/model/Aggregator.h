@@ -47,6 +47,13 @@ struct FlowKeyEq {
 
 std::string channel_id(Kind kind, uint64_t ino, uint32_t dev);
 
+// "127.0.0.1:5000" or "[::1]:5000" (IPv4-mapped addresses as IPv4).
+std::string address(const uint8_t (&addr)[16], uint16_t port);
+// A TCP/UDP channel: "tcp:127.0.0.1:40312->127.0.0.1:5000", and its path
+// without the kind.
+std::string net_channel_id(Kind kind, const ipctop_conn& c);
+std::string net_path(const ipctop_conn& c);
+
 class Aggregator {
  public:
   Aggregator(NameSource& names, Filter filter) : names_(names), filter_(std::move(filter)) {}
@@ -98,6 +105,7 @@ class Aggregator {
   uint64_t prev_orphan_bytes_ = 0;
   uint64_t prev_orphan_messages_ = 0;
   std::unordered_map<std::string, std::string> paths_;  // channel id -> path
+  std::unordered_map<uint64_t, ipctop_conn> conns_;      // TCP/UDP channel hash -> addresses
 };
 
 }  // namespace ipctop

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "ipctop/abi.h"
@@ -58,6 +59,8 @@ struct KernelSample {
   uint64_t orphan_read_bytes = 0;
   uint64_t orphan_read_messages = 0;
   FailureSamples failures;  // IPC syscalls that failed in the interval (not cumulative)
+  // TCP/UDP: the addresses of each channel hash (flow key chan_ino) in `flows`.
+  std::unordered_map<uint64_t, ipctop_conn> conns;
 };
 
 }  // namespace ipctop

@@ -12,7 +12,9 @@
 #include <cstdarg>
 #include <cstring>
 #include <ctime>
+#include <algorithm>
 #include <functional>
+#include <unordered_map>
 #include <map>
 #include <regex>
 #include <set>
@@ -129,6 +131,8 @@ struct Probes::Impl {
   ring_buffer* ring = nullptr;
   int flows_fd = -1, threads_fd = -1, queues_fd = -1, counters_fd = -1, epoch_fd = -1;
   int failures_fd = -1, failure_drops_fd = -1;  // bpf/failures.bpf.h (tp_btf variant only)
+  int conns_fd = -1;                             // bpf/net.bpf.h: TCP/UDP channel addresses
+  std::unordered_map<uint64_t, ipctop_conn> conn_cache;
   uint64_t failure_drops_seen = 0;
   // The kernel stamps queues with the current epoch (one per drain); the
   // monotonic time each epoch began tells how long a queue has been idle.
@@ -331,6 +335,11 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
       bpf_map__set_max_entries(bpf_object__find_map_by_name(obj, "events"), config.ringbuf_bytes);
       if (auto* q = bpf_object__find_map_by_name(obj, "queues"))
         bpf_map__set_max_entries(q, config.max_channels);
+      // bpf/ipc.bpf.h: files_enabled, alone in its section.
+      if (auto* ro = bpf_object__find_map_by_name(obj, ".rodata.files")) {
+        const bool files = config.files;
+        bpf_map__set_initial_value(ro, &files, sizeof(files));
+      }
       for (const auto& p : kProbes) {
         bpf_program* prog = bpf_object__find_program_by_name(obj, p.program);
         if (!prog) continue;
@@ -410,6 +419,7 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
   impl->epoch_fd = fd("epoch");
   impl->failures_fd = fd("failures");
   impl->failure_drops_fd = fd("failure_drops");
+  impl->conns_fd = fd("conns");
   impl->advance_epoch();
   impl->ring = ring_buffer__new(fd("events"), Impl::on_record, impl.get(), nullptr);
   if (!impl->ring)
@@ -466,6 +476,26 @@ KernelSample Probes::drain(double unix_time) {
                       s.threads.push_back(std::move(t));
                     });
   s.failures = im.drain_failures();
+  // The addresses behind each TCP/UDP channel hash, read once per channel.
+  if (im.conns_fd >= 0) {
+    if (im.conn_cache.size() > 4 * 65536) im.conn_cache.clear();
+    for (const auto& f : s.flows) {
+      if (f.key.kind != IPCTOP_KIND_TCP && f.key.kind != IPCTOP_KIND_UDP) continue;
+      auto it = im.conn_cache.find(f.key.chan_ino);
+      ipctop_conn conn{};
+      // A UDP entry may gain the address only the other side knew: read
+      // again until both are there.
+      bool complete = it != im.conn_cache.end() &&
+                      (f.key.kind == IPCTOP_KIND_TCP ||
+                       (std::any_of(std::begin(it->second.saddr), std::end(it->second.saddr),
+                                    [](uint8_t b) { return b && b != 0xff; }) &&
+                        std::any_of(std::begin(it->second.daddr), std::end(it->second.daddr),
+                                    [](uint8_t b) { return b && b != 0xff; })));
+      if (!complete && bpf_map_lookup_elem(im.conns_fd, &f.key.chan_ino, &conn) == 0)
+        it = im.conn_cache.insert_or_assign(f.key.chan_ino, conn).first;
+      if (it != im.conn_cache.end()) s.conns[f.key.chan_ino] = it->second;
+    }
+  }
   return s;
 }
 

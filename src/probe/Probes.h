@@ -18,6 +18,7 @@ struct Config {
   uint32_t max_threads = 32768;
   uint32_t max_channels = 16384;
   uint32_t ringbuf_bytes = 256 * 1024;
+  bool files = false;  // --files: follow regular files used as IPC
 };
 
 // One logical probe and what became of it.

@@ -8,7 +8,9 @@ namespace {
 
 using nlohmann::json;
 
+// A remote TCP/UDP peer is its address, in place of a task.
 json task_ref(const TaskRef& t) {
+  if (!t.addr.empty()) return {{"addr", sanitize(t.addr)}};
   return {{"pid", t.pid}, {"tid", t.tid}, {"comm", sanitize(t.comm)}};
 }
 

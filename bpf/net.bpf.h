@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * TCP and UDP, IPv4 and IPv6, seen at the same sys_exit as the other data
+ * syscalls (ipc.bpf.h resolves the fd to an inet socket and calls
+ * net_transfer).
+ *
+ * A connection direction (saddr:sport -> daddr:dport, in the socket's network
+ * namespace) is one channel, identified by a hash of that directed tuple;
+ * user space reads the tuple behind the hash from `conns`, written once per
+ * new flow. TCP hashes the whole 4-tuple; UDP only the ports, because an
+ * unconnected UDP sender does not know its source address and a receiver on
+ * a wildcard address does not know the destination.
+ *
+ * When both ends are in this network namespace (TCP: the peer is a loopback
+ * address or the socket's own address, which is how the kernel routes to
+ * any local address; UDP: the datagram goes to or comes from a loopback
+ * address), the send appends to the channel's attribution queue and the
+ * receive consumes it, exactly as for pipes and unix sockets: TCP as a byte
+ * stream, UDP one datagram per receive. Otherwise the other end is a remote
+ * peer: the flow is credited at once, to (send) or from (receive) the
+ * peer's address.
+ */
+#ifndef IPCTOP_NET_BPF_H
+#define IPCTOP_NET_BPF_H
+
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
+
+/* Directed connection hash -> its addresses. LRU: no clean-up needed. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct ipctop_conn);
+} conns SEC(".maps");
+
+/*
+ * The connection being resolved, off the BPF stack: sys_exit -> net_transfer
+ * -> the matching loop's callback would otherwise exceed the verifier's
+ * 512-byte limit for a call chain.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ipctop_conn);
+} conn_scratch SEC(".maps");
+
+/* struct sockaddr_in and the first part of sockaddr_in6 (user ABI). */
+struct net_user_addr {
+	__u16 family;
+	__u16 port; /* network order */
+	__u32 addr4_or_flowinfo;
+};
+
+static __always_inline void addr_v4(__u32 *w, __u32 a)
+{
+	w[0] = 0;
+	w[1] = 0;
+	w[2] = bpf_htonl(0xffff);
+	w[3] = a;
+}
+
+static __always_inline bool addr_zero(const __u32 *w)
+{
+	return !w[0] && !w[1] && (!w[2] || w[2] == bpf_htonl(0xffff)) && !w[3];
+}
+
+/* 127.0.0.0/8 (plain or IPv4-mapped) or ::1. */
+static __always_inline bool addr_loopback(const __u32 *w)
+{
+	if (w[0] || w[1])
+		return false;
+	if (w[2] == bpf_htonl(0xffff))
+		return (bpf_ntohl(w[3]) >> 24) == 127;
+	return !w[2] && w[3] == bpf_htonl(1);
+}
+
+static __always_inline bool addr_eq(const __u32 *a, const __u32 *b)
+{
+	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3];
+}
+
+/*
+ * The address a user sockaddr names, into w and port; left as they are when
+ * there is none. (An IPv6 address that cannot be read after the syscall
+ * succeeded with it leaves w zeroed and the port as it was.)
+ */
+static __always_inline void user_addr(unsigned long uaddr, __u32 *w, __u16 *port)
+{
+	struct net_user_addr sa;
+
+	if (!uaddr || bpf_probe_read_user(&sa, sizeof(sa), (void *)uaddr))
+		return;
+	if (sa.family == AF_INET)
+		addr_v4(w, sa.addr4_or_flowinfo);
+	else if (sa.family != AF_INET6 ||
+		 bpf_probe_read_user(w, 16, (void *)(uaddr + sizeof(sa))))
+		return;
+	*port = bpf_ntohs(sa.port);
+}
+
+/* msg_name of a user msghdr (also the first of an mmsghdr vector). */
+static __always_inline unsigned long user_msg_name(unsigned long msghdr)
+{
+	unsigned long name = 0;
+
+	if (msghdr)
+		bpf_probe_read_user(&name, sizeof(name), (void *)msghdr);
+	return name;
+}
+
+static __always_inline __u64 net_mix(__u64 h, __u64 v)
+{
+	h ^= v;
+	h *= 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 31);
+}
+
+static __always_inline __u64 conn_hash(const struct ipctop_conn *t, __u32 net)
+{
+	const __u32 *s = (const __u32 *)t->saddr;
+	const __u32 *d = (const __u32 *)t->daddr;
+	__u64 h = net_mix(net, ((__u64)t->sport << 32) | ((__u64)t->dport << 8) | t->kind);
+
+	if (t->kind == IPCTOP_KIND_TCP) {
+		h = net_mix(h, ((__u64)s[0] << 32) | s[1]);
+		h = net_mix(h, ((__u64)s[2] << 32) | s[3]);
+		h = net_mix(h, ((__u64)d[0] << 32) | d[1]);
+		h = net_mix(h, ((__u64)d[2] << 32) | d[3]);
+	}
+	return h;
+}
+
+/*
+ * Called when a flow of a connection is created (rare): each side of a UDP
+ * exchange may know a different part of the tuple, so fill what is missing.
+ */
+static __always_inline void note_conn(__u64 chan, const struct ipctop_conn *conn)
+{
+	struct ipctop_conn *old = bpf_map_lookup_elem(&conns, &chan);
+
+	if (!old) {
+		bpf_map_update_elem(&conns, &chan, conn, BPF_NOEXIST);
+		return;
+	}
+	if (addr_zero((__u32 *)old->saddr) && !addr_zero((const __u32 *)conn->saddr))
+		__builtin_memcpy(old->saddr, conn->saddr, 16);
+	if (addr_zero((__u32 *)old->daddr) && !addr_zero((const __u32 *)conn->daddr))
+		__builtin_memcpy(old->daddr, conn->daddr, 16);
+}
+
+/* A transfer to or from a remote peer: credited at once. */
+static __noinline void net_credit_remote(const struct chan *c, const struct party *me,
+					 __u32 dir, __u64 bytes, __u64 msgs)
+{
+	struct match m = {
+		.bytes = bytes,
+		.msgs = msgs,
+		.chan_ino = c->ino,
+	};
+
+	if (dir == DIR_SEND) {
+		m.src_tgid = me->tgid;
+		m.src_tid = me->tid;
+		m.src_cpu = me->cpu;
+		m.dst_tid = IPCTOP_REMOTE_TID;
+		m.dst_cpu = IPCTOP_REMOTE_TID;
+	} else {
+		m.src_tid = IPCTOP_REMOTE_TID;
+		m.src_cpu = IPCTOP_REMOTE_TID;
+		m.dst_tgid = me->tgid;
+		m.dst_tid = me->tid;
+		m.dst_cpu = me->cpu;
+	}
+	credit(&m, c);
+}
+
+/*
+ * One side of a TCP or UDP transfer by the current task through the struct
+ * file at address `file`, an inet socket (resolve()). A global function:
+ * verified once.
+ */
+__noinline int net_transfer(__u64 file, __u32 dir, __u64 bytes, __u32 ops)
+{
+	__u32 zero = 0;
+	struct ipctop_conn *ch = bpf_map_lookup_elem(&conn_scratch, &zero);
+	__u16 own_port, peer_port;
+	bool local;
+
+	/* Plain loads need a typed pointer (6.2+); probe reads would cost
+	 * more than the rest of the path. */
+	if (!bpf_rdonly_cast || !ch)
+		return 0;
+
+	/* The channel is the direction the data moves in: this end is its
+	 * source when sending, its destination when receiving. */
+	__u32 *own = (__u32 *)(dir == DIR_SEND ? ch->saddr : ch->daddr);
+	__u32 *peer = (__u32 *)(dir == DIR_SEND ? ch->daddr : ch->saddr);
+
+	struct file *f = bpf_rdonly_cast((void *)file, bpf_core_type_id_kernel(struct file));
+	struct socket *sock = bpf_rdonly_cast(f->private_data, bpf_core_type_id_kernel(struct socket));
+	struct sock *sk = sock->sk;
+
+	if (!sk)
+		return 0;
+	unsigned short type = sk->sk_type;
+	unsigned short proto = sk->sk_protocol;
+
+	if (type == SOCK_STREAM && proto == IPPROTO_TCP)
+		ch->kind = IPCTOP_KIND_TCP;
+	else if (type == SOCK_DGRAM && proto == IPPROTO_UDP)
+		ch->kind = IPCTOP_KIND_UDP;
+	else
+		return 0;
+
+	if (sk->__sk_common.skc_family == AF_INET6) {
+		for (int i = 0; i < 4; i++) {
+			own[i] = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[i];
+			peer[i] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[i];
+		}
+	} else {
+		addr_v4(own, sk->__sk_common.skc_rcv_saddr);
+		addr_v4(peer, sk->__sk_common.skc_daddr);
+	}
+	own_port = sk->__sk_common.skc_num;
+	peer_port = bpf_ntohs(sk->__sk_common.skc_dport);
+
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(current_task());
+	long nr = syscall_nr(regs);
+
+	if (dir == DIR_RECV) {
+		unsigned long flags = nr == NR_recvmsg ? syscall_arg(regs, 2) :
+				      nr == NR_recvfrom || nr == NR_recvmmsg ?
+				      syscall_arg(regs, 3) : 0;
+
+		if (flags & MSG_PEEK)
+			return 0;
+	}
+	if (ch->kind == IPCTOP_KIND_UDP) {
+		/* The datagram's peer: the address passed with it, else the
+		 * connected peer. */
+		unsigned long uaddr = 0;
+
+		if (nr == NR_sendto || nr == NR_recvfrom)
+			uaddr = syscall_arg(regs, 4);
+		else if (nr == NR_sendmsg || nr == NR_recvmsg || nr == NR_sendmmsg ||
+			 nr == NR_recvmmsg)
+			uaddr = user_msg_name(syscall_arg(regs, 1));
+		user_addr(uaddr, peer, &peer_port);
+		if (!peer_port) {
+			/* An unconnected receive without an address: the
+			 * source is unknown, and so is the channel. */
+			count(IPCTOP_CNT_UNATTRIBUTED_BYTES, bytes);
+			count(IPCTOP_CNT_UNATTRIBUTED_MESSAGES, ops);
+			return 0;
+		}
+		local = addr_loopback(peer);
+	} else {
+		local = addr_loopback(peer) || addr_eq(peer, own);
+	}
+	ch->sport = dir == DIR_SEND ? own_port : peer_port;
+	ch->dport = dir == DIR_SEND ? peer_port : own_port;
+
+	__u64 id = bpf_get_current_pid_tgid();
+	struct party me = {
+		.tgid = id >> 32,
+		.tid = (__u32)id,
+		.cpu = bpf_get_smp_processor_id(),
+	};
+	__u64 chan = conn_hash(ch, sk->__sk_common.skc_net.net->ns.inum);
+	bool udp = ch->kind == IPCTOP_KIND_UDP;
+	struct chan c = {
+		.q = { .obj = chan, .dev = 0, .kind = ch->kind },
+		.ino = chan,
+		.kind = ch->kind,
+		.messages = udp,
+		.conn = ch,
+	};
+
+	if (local) {
+		match_op(&c, &me, dir, bytes, ops);
+		return 0;
+	}
+	net_credit_remote(&c, &me, dir, bytes, udp ? ops : 1);
+	return 0;
+}
+
+#endif
