@@ -333,7 +333,14 @@ static __always_inline void match_op(const struct chan *c, const struct party *m
 	if (!init)
 		return;
 	x.epoch = now ? *now : 0;
-	x.q = lookup_or_init(&queues, &c->q, init, IPCTOP_LOST_QUEUE_MAP_FULL);
+	x.q = bpf_map_lookup_elem(&queues, &c->q);
+	if (!x.q) {
+		/* A new TCP/UDP channel: note this side's view of its addresses
+		 * (the other side's is noted with the flow, see credit()). */
+		if (c->conn)
+			note_conn(c->ino, c->conn);
+		x.q = lookup_or_init(&queues, &c->q, init, IPCTOP_LOST_QUEUE_MAP_FULL);
+	}
 	if (!x.q) {
 		if (dir == DIR_RECV) {
 			count(IPCTOP_CNT_UNATTRIBUTED_BYTES, bytes);

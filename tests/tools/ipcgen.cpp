@@ -10,8 +10,13 @@
 #include <sys/types.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <sys/msg.h>
+#include <arpa/inet.h>
+#include <mqueue.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
@@ -45,16 +50,27 @@ constexpr unsigned timeout_s = 30;
 constexpr auto connect_window = 5s;
 constexpr auto retry_pause = 10ms;
 
-enum class kind { pipe, fifo, unix_stream, unix_dgram, unix_seqpacket, pingpong };
+enum class kind { pipe, fifo, unix_stream, unix_dgram, unix_seqpacket, pingpong, tcp, tcp6, udp, udp6, sysv_msg, posix_mq, file };
 
-constexpr std::array<std::pair<kind, std::string_view>, 6> kind_names{{
+constexpr std::array<std::pair<kind, std::string_view>, 13> kind_names{{
     {kind::pipe, "pipe"},
     {kind::fifo, "fifo"},
     {kind::unix_stream, "unix_stream"},
     {kind::unix_dgram, "unix_dgram"},
     {kind::unix_seqpacket, "unix_seqpacket"},
     {kind::pingpong, "pingpong"},
+    {kind::tcp, "tcp"},
+    {kind::tcp6, "tcp6"},
+    {kind::udp, "udp"},
+    {kind::udp6, "udp6"},
+    {kind::sysv_msg, "sysv_msg"},
+    {kind::posix_mq, "posix_mq"},
+    {kind::file, "file"},
 }};
+
+// The kinds run by run_peers: two processes A and B, each reporting what it
+// moved; A sends to B, and for tcp/udp B answers with --reply-size bytes.
+bool is_peer_kind(kind k) { return k >= kind::tcp; }
 
 std::string_view name_of(kind k) {
   for (const auto& [value, name] : kind_names)
@@ -83,6 +99,9 @@ struct options {
   int reader_cpu = -1;
   std::string dir;
   std::uint64_t linger_ms = 0;
+  std::uint32_t reply_size = 0;  // tcp/udp: B's answer size (0: size / 2 + 1)
+  std::string netns;             // tcp/udp: run B in this network namespace
+  std::string address;           // tcp/udp: B's address (default loopback)
 };
 
 struct sender_report {
@@ -199,6 +218,10 @@ void print_help() {
       "  --reader-cpu C     pin the receiver process (pingpong: the child) to CPU C\n"
       "  --dir DIR          where the FIFO/socket is created (default: a fresh /tmp/ipcgenXXXXXX)\n"
       "  --linger-ms MS     keep the sender/receiver alive MS ms after the traffic (default 0)\n"
+      "  --reply-size B     tcp, udp: size of the answers B sends back to A (default size/2+1)\n"
+      "  --netns NAME       tcp, udp: B runs in network namespace NAME (/run/netns/NAME)\n"
+      "  --address ADDR     tcp, udp: B's address (default 127.0.0.1 or ::1)\n"
+      "Also kinds tcp, tcp6, udp, udp6 (A sends, B answers), sysv_msg, posix_mq, file.\n"
       "  --help             show this help\n",
       stdout);
 }
@@ -258,6 +281,13 @@ options parse_args(int argc, char** argv) {
       o.reader_cpu = parse_number<int>(opt, value, 0, CPU_SETSIZE - 1);
     } else if (opt == "--linger-ms") {
       o.linger_ms = parse_number<std::uint64_t>(opt, value, 0, max_linger_ms);
+    } else if (opt == "--reply-size") {
+      o.reply_size = parse_number<std::uint32_t>(opt, value, 1, max_size);
+    } else if (opt == "--netns") {
+      if (value.empty() || value.find('/') != std::string_view::npos) usage_error("--netns needs a name");
+      o.netns = value;
+    } else if (opt == "--address") {
+      o.address = value;
     } else if (opt == "--dir") {
       if (value.empty()) usage_error("--dir needs a directory");
       char resolved[PATH_MAX];
@@ -519,6 +549,8 @@ channel open_sending_end(const options& o, const std::string& path, int pipe_w) 
       break;
     case kind::pingpong:
       fail("internal error: pingpong has no sending end");
+    default:
+      fail("internal error: run_peers handles this kind");
   }
   return ch;
 }
@@ -891,6 +923,387 @@ int run_pingpong(const options& o) {
   return 0;
 }
 
+
+// ---- tcp, tcp6, udp, udp6, sysv_msg, posix_mq, file: process A -> process B ----
+
+struct peer_report {
+  pid_t pid;
+  pid_t tid;
+  std::int32_t cpu;
+  std::uint16_t port;  // the socket's own port
+  std::uint64_t sent_bytes, send_calls;
+  std::uint64_t recv_bytes, recv_calls;
+};
+static_assert(sizeof(peer_report) <= PIPE_BUF);
+
+bool is_net(kind k) { return k == kind::tcp || k == kind::tcp6 || k == kind::udp || k == kind::udp6; }
+bool is_v6(kind k) { return k == kind::tcp6 || k == kind::udp6; }
+bool is_udp(kind k) { return k == kind::udp || k == kind::udp6; }
+
+struct net_addr {
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+};
+
+net_addr make_addr(const options& o, std::uint16_t port) {
+  net_addr a;
+  const std::string text = o.address.empty() ? (is_v6(o.k) ? "::1" : "127.0.0.1") : o.address;
+  if (is_v6(o.k)) {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&a.ss);
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(port);
+    if (inet_pton(AF_INET6, text.c_str(), &in6->sin6_addr) != 1) fail("bad IPv6 address " + text);
+    a.len = sizeof *in6;
+  } else {
+    auto* in = reinterpret_cast<sockaddr_in*>(&a.ss);
+    in->sin_family = AF_INET;
+    in->sin_port = htons(port);
+    if (inet_pton(AF_INET, text.c_str(), &in->sin_addr) != 1) fail("bad IPv4 address " + text);
+    a.len = sizeof *in;
+  }
+  return a;
+}
+
+std::string addr_text(const sockaddr_storage& ss) {
+  char buf[INET6_ADDRSTRLEN] = "";
+  if (ss.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+    inet_ntop(AF_INET6, &in6->sin6_addr, buf, sizeof buf);
+    return "["s + buf + "]:" + std::to_string(ntohs(in6->sin6_port));
+  }
+  const auto* in = reinterpret_cast<const sockaddr_in*>(&ss);
+  inet_ntop(AF_INET, &in->sin_addr, buf, sizeof buf);
+  return buf + ":"s + std::to_string(ntohs(in->sin_port));
+}
+
+std::uint16_t own_port(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) fail_errno("getsockname");
+  return ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
+                                        : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+}
+
+void enter_netns(const std::string& name) {
+  if (name.empty()) return;
+  const std::string path = "/run/netns/" + name;
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail_errno("open " + path);
+  if (setns(fd, CLONE_NEWNET) != 0) fail_errno("setns " + path);
+  close(fd);
+}
+
+// Writes `total` bytes in writes of at most `chunk`; returns the calls.
+std::uint64_t write_all(int fd, std::uint64_t total, std::uint32_t chunk) {
+  std::vector<unsigned char> buf(chunk, 'x');
+  std::uint64_t calls = 0;
+  for (std::uint64_t done = 0; done < total; ++calls)
+    done += write_some(fd, buf.data(), std::min<std::uint64_t>(chunk, total - done), "write");
+  return calls;
+}
+
+// Reads exactly `total` bytes; returns the calls that returned data.
+std::uint64_t read_all(int fd, std::uint64_t total) {
+  std::vector<unsigned char> buf(65536);
+  std::uint64_t calls = 0;
+  for (std::uint64_t done = 0; done < total; ++calls) {
+    const std::size_t got = read_some(fd, buf.data(), std::min<std::uint64_t>(buf.size(), total - done), "read");
+    if (got == 0) fail("unexpected end of data after " + std::to_string(done) + " bytes");
+    done += got;
+  }
+  return calls;
+}
+
+std::size_t checked(ssize_t n, const char* what) {
+  if (n < 0) fail_errno(what);
+  return static_cast<std::size_t>(n);
+}
+
+std::uint32_t reply_size(const options& o) { return o.reply_size ? o.reply_size : o.size / 2 + 1; }
+
+// B: binds, tells the parent its port, then serves A.
+[[noreturn]] void run_peer_b(const options& o, int ctl, int go_r) {
+  enter_child("B", o.reader_cpu);
+  peer_report r{};
+  r.pid = getpid();
+  r.tid = gettid();
+  if (is_net(o.k)) {
+    enter_netns(o.netns);
+    const int s = socket(is_v6(o.k) ? AF_INET6 : AF_INET, is_udp(o.k) ? SOCK_DGRAM : SOCK_STREAM, 0);
+    if (s < 0) fail_errno("socket");
+    const net_addr a = make_addr(o, 0);
+    if (bind(s, reinterpret_cast<const sockaddr*>(&a.ss), a.len) != 0) fail_errno("bind");
+    if (!is_udp(o.k) && listen(s, 1) != 0) fail_errno("listen");
+    const std::uint16_t port = own_port(s);
+    r.port = port;
+    if (write(ctl, &port, sizeof port) != sizeof port) fail_errno("write port");
+    if (is_udp(o.k)) {
+      // Lock step: each datagram is answered before the next is sent, so
+      // none is dropped for a full receive buffer.
+      std::vector<unsigned char> buf(o.size), reply(reply_size(o), 'r');
+      for (std::uint64_t i = 0; i < o.msgs; ++i) {
+        sockaddr_storage from{};
+        socklen_t len = sizeof from;
+        const std::size_t got = checked(recvfrom(s, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &len), "recvfrom");
+        if (got != o.size) fail("short datagram");
+        r.recv_bytes += got;
+        ++r.recv_calls;
+        r.sent_bytes += checked(sendto(s, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&from), len), "sendto");
+        ++r.send_calls;
+      }
+    } else {
+      int c;
+      while ((c = accept(s, nullptr, nullptr)) < 0)
+        if (errno != EINTR) fail_errno("accept");
+      r.recv_bytes = o.msgs * o.size;
+      r.recv_calls = read_all(c, r.recv_bytes);
+      r.sent_bytes = o.msgs * reply_size(o);
+      r.send_calls = write_all(c, r.sent_bytes, reply_size(o));
+      // Wait for A to have read everything before closing.
+      char end;
+      if (read_some(c, &end, 1, "read end") != 1) fail("A closed early");
+      r.recv_bytes += 1;
+      ++r.recv_calls;
+      close(c);
+    }
+    close(s);
+  } else if (o.k == kind::sysv_msg) {
+    const int id = static_cast<int>(std::strtol(o.address.c_str(), nullptr, 10));
+    std::vector<char> buf(sizeof(long) + o.size);
+    for (std::uint64_t i = 0; i < o.msgs; ++i) {
+      ssize_t got;
+      while ((got = msgrcv(id, buf.data(), o.size, 0, 0)) < 0)
+        if (errno != EINTR) fail_errno("msgrcv");
+      r.recv_bytes += static_cast<std::uint64_t>(got);
+      ++r.recv_calls;
+    }
+  } else if (o.k == kind::posix_mq) {
+    const mqd_t q = mq_open(o.address.c_str(), O_RDONLY);
+    if (q == static_cast<mqd_t>(-1)) fail_errno("mq_open " + o.address);
+    std::vector<char> buf(o.size);
+    for (std::uint64_t i = 0; i < o.msgs; ++i) {
+      ssize_t got;
+      while ((got = mq_receive(q, buf.data(), buf.size(), nullptr)) < 0)
+        if (errno != EINTR) fail_errno("mq_receive");
+      r.recv_bytes += static_cast<std::uint64_t>(got);
+      ++r.recv_calls;
+    }
+    // Kept open (not closed) while lingering, so the queue's name is found.
+  } else {  // file: read it once A has written it
+    char go;
+    if (read_some(go_r, &go, 1, "read go") != 1) fail("A failed");
+    const int fd = open(o.address.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) fail_errno("open " + o.address);
+    std::vector<unsigned char> buf(o.size);
+    for (;;) {
+      const std::size_t got = read_some(fd, buf.data(), buf.size(), "read file");
+      if (got == 0) break;
+      r.recv_bytes += got;
+      ++r.recv_calls;
+    }
+    // Kept open while lingering, so the file's path is found.
+  }
+  r.cpu = sched_getcpu();
+  finish_child(ctl, &r, sizeof r, o.linger_ms);
+}
+
+// A: sends to B (and, for tcp/udp, reads B's answers).
+[[noreturn]] void run_peer_a(const options& o, int ctl, int port_r, int go_w) {
+  enter_child("A", o.writer_cpu);
+  peer_report r{};
+  r.pid = getpid();
+  r.tid = gettid();
+  if (is_net(o.k)) {
+    std::uint16_t port = 0;
+    std::size_t have = 0;
+    while (have < sizeof port) {
+      const std::size_t got = read_some(port_r, reinterpret_cast<char*>(&port) + have, sizeof port - have, "read port");
+      if (got == 0) fail("B did not start");
+      have += got;
+    }
+    const net_addr b = make_addr(o, port);
+    const int s = socket(is_v6(o.k) ? AF_INET6 : AF_INET, is_udp(o.k) ? SOCK_DGRAM : SOCK_STREAM, 0);
+    if (s < 0) fail_errno("socket");
+    if (is_udp(o.k)) {
+      std::vector<unsigned char> buf(o.size, 'u'), reply(reply_size(o));
+      for (std::uint64_t i = 0; i < o.msgs; ++i) {
+        r.sent_bytes += checked(sendto(s, buf.data(), buf.size(), 0, reinterpret_cast<const sockaddr*>(&b.ss), b.len), "sendto");
+        ++r.send_calls;
+        sockaddr_storage from{};
+        socklen_t len = sizeof from;
+        const std::size_t got = checked(recvfrom(s, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&from), &len), "recvfrom");
+        if (got != reply.size()) fail("short answer");
+        r.recv_bytes += got;
+        ++r.recv_calls;
+      }
+      r.port = own_port(s);
+    } else {
+      if (connect(s, reinterpret_cast<const sockaddr*>(&b.ss), b.len) != 0) fail_errno("connect");
+      r.port = own_port(s);
+      r.sent_bytes = o.msgs * o.size;
+      r.send_calls = write_all(s, r.sent_bytes, o.size);
+      r.recv_bytes = o.msgs * reply_size(o);
+      r.recv_calls = read_all(s, r.recv_bytes);
+      write_some(s, "e", 1, "write end");
+      ++r.send_calls;
+      r.sent_bytes += 1;
+    }
+    close(s);
+  } else if (o.k == kind::sysv_msg) {
+    const int id = static_cast<int>(std::strtol(o.address.c_str(), nullptr, 10));
+    std::vector<char> buf(sizeof(long) + o.size, 'm');
+    const long type = 1;
+    std::memcpy(buf.data(), &type, sizeof type);
+    for (std::uint64_t i = 0; i < o.msgs; ++i) {
+      while (msgsnd(id, buf.data(), o.size, 0) != 0)
+        if (errno != EINTR) fail_errno("msgsnd");
+      r.sent_bytes += o.size;
+      ++r.send_calls;
+    }
+  } else if (o.k == kind::posix_mq) {
+    const mqd_t q = mq_open(o.address.c_str(), O_WRONLY);
+    if (q == static_cast<mqd_t>(-1)) fail_errno("mq_open " + o.address);
+    std::vector<char> buf(o.size, 'q');
+    for (std::uint64_t i = 0; i < o.msgs; ++i) {
+      while (mq_send(q, buf.data(), buf.size(), 0) != 0)
+        if (errno != EINTR) fail_errno("mq_send");
+      r.sent_bytes += o.size;
+      ++r.send_calls;
+    }
+    mq_close(q);
+  } else {  // file
+    const int fd = open(o.address.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) fail_errno("open " + o.address);
+    r.sent_bytes = o.msgs * o.size;
+    r.send_calls = write_all(fd, r.sent_bytes, o.size);
+    close(fd);
+    write_some(go_w, "g", 1, "write go");
+  }
+  r.cpu = sched_getcpu();
+  finish_child(ctl, &r, sizeof r, o.linger_ms);
+}
+
+std::string peer_flow(const peer_report& src, const peer_report& dst, std::uint64_t bytes, std::uint64_t messages) {
+  return json_object()
+      .num("src_pid", src.pid)
+      .num("src_tid", src.tid)
+      .num("dst_pid", dst.pid)
+      .num("dst_tid", dst.tid)
+      .num("bytes", bytes)
+      .num("messages", messages)
+      .done();
+}
+
+int run_peers(const options& o) {
+  if (!o.netns.empty() && !is_net(o.k)) usage_error("--netns is for tcp and udp");
+  options opt = o;
+  std::string path;
+  int msqid = -1;
+  if (o.k == kind::sysv_msg) {
+    const key_t key = static_cast<key_t>(0x1c700000 | (getpid() & 0xfffff));
+    msqid = msgget(key, IPC_CREAT | IPC_EXCL | 0600);
+    if (msqid < 0) fail_errno("msgget");
+    char text[64];
+    std::snprintf(text, sizeof text, "key 0x%08x msqid %d", static_cast<unsigned>(key), msqid);
+    path = text;
+    opt.address = std::to_string(msqid);
+  } else if (o.k == kind::posix_mq) {
+    path = "/ipcgen." + std::to_string(getpid());
+    mq_attr attr{};
+    attr.mq_maxmsg = 10;
+    attr.mq_msgsize = o.size;
+    const mqd_t q = mq_open(path.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600, &attr);
+    if (q == static_cast<mqd_t>(-1)) fail_errno("mq_open " + path);
+    mq_close(q);
+    opt.address = path;
+  } else if (o.k == kind::file) {
+    std::strcpy(g_dir, "/tmp/ipcgenXXXXXX");
+    if (!mkdtemp(g_dir)) fail_errno("mkdtemp");
+    g_own_dir = 1;
+    path = g_dir + "/ipcgen.file"s;
+    std::memcpy(g_path, path.c_str(), path.size() + 1);
+    g_own_path = 1;
+    opt.address = path;
+  }
+  auto cleanup = [&] {
+    if (msqid >= 0) msgctl(msqid, IPC_RMID, nullptr);
+    msqid = -1;
+    if (o.k == kind::posix_mq) mq_unlink(path.c_str());
+    remove_files();
+  };
+  int port[2], go[2];
+  if (pipe(port) != 0 || pipe(go) != 0) fail_errno("pipe");
+  int b_ctl = -1, a_ctl = -1;
+  spawn(1, b_ctl, {port[0], go[1]}, [&](int ctl) {
+    // B tells the parent its port (passed on to A); A tells B a file is ready.
+    run_peer_b(opt, ctl, go[0]);
+  });
+  // B writes its port on its report pipe first: forward it to A.
+  std::uint16_t b_port = 0;
+  if (is_net(o.k)) {
+    std::size_t have = 0;
+    while (have < sizeof b_port) {
+      const std::size_t got = read_some(b_ctl, reinterpret_cast<char*>(&b_port) + have, sizeof b_port - have, "read port");
+      if (got == 0) {
+        cleanup();
+        fail("B failed (" + reap_status(1) + ")");
+      }
+      have += got;
+    }
+    write_some(port[1], &b_port, sizeof b_port, "write port");
+  }
+  spawn(0, a_ctl, {b_ctl, port[1], go[0]}, [&](int ctl) { run_peer_a(opt, ctl, port[0], go[1]); });
+  for (const int fd : {port[0], port[1], go[0], go[1]}) close(fd);
+
+  peer_report a{}, b{};
+  std::array boxes{inbox{"A", 0, a_ctl, &a, sizeof a}, inbox{"B", 1, b_ctl, &b, sizeof b}};
+  collect(boxes);
+  close(a_ctl);
+  close(b_ctl);
+  if (a.sent_bytes != b.recv_bytes || b.sent_bytes != a.recv_bytes) {
+    cleanup();
+    fail("A and B disagree on the bytes moved");
+  }
+
+  std::vector<std::string> flows, remote;
+  const bool tcp = o.k == kind::tcp || o.k == kind::tcp6;
+  if (o.netns.empty()) {
+    // Messages: the receive calls that returned data (one sender each).
+    flows.push_back(peer_flow(a, b, a.sent_bytes, b.recv_calls));
+    if (b.sent_bytes) flows.push_back(peer_flow(b, a, b.sent_bytes, a.recv_calls));
+  } else {
+    // Each side sees the other as a remote address: A's sends and B's
+    // receives are two flows, each with its own message count.
+    const std::string a_text = addr_text(make_addr(o, b_port).ss);
+    remote.push_back(json_object().num("src_pid", a.pid).num("src_tid", a.tid).str("dst_addr", a_text)
+                         .num("bytes", a.sent_bytes).num("messages", a.send_calls).done());
+    remote.push_back(json_object().str("src_addr", a_text).num("dst_pid", a.pid).num("dst_tid", a.tid)
+                         .num("bytes", a.recv_bytes).num("messages", a.recv_calls).done());
+    remote.push_back(json_object().num("src_pid", b.pid).num("src_tid", b.tid).num("src_port", b.port)
+                         .num("bytes", b.sent_bytes).num("messages", b.send_calls).done());
+    remote.push_back(json_object().num("dst_pid", b.pid).num("dst_tid", b.tid).num("dst_port", b.port)
+                         .num("bytes", b.recv_bytes).num("messages", b.recv_calls).done());
+  }
+  json_object out;
+  out.str("kind", is_net(o.k) ? (tcp ? "tcp"sv : "udp"sv) : name_of(o.k))
+      .num("parent_pid", getpid())
+      .num("sender_pid", a.pid)
+      .num("receiver_pid", b.pid)
+      .num("a_port", a.port)
+      .num("b_port", b_port)
+      .num("a_cpu", a.cpu)
+      .num("b_cpu", b.cpu)
+      .raw("flows", json_array(flows))
+      .raw("remote_flows", json_array(remote));
+  if (!path.empty()) out.str("path", path);
+  print_line(out.done());
+
+  alarm(linger_alarm(o));
+  wait_child(0, "A");
+  wait_child(1, "B");
+  cleanup();
+  return 0;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -898,5 +1311,6 @@ int main(int argc, char** argv) {
   g_parent_pid = getpid();
   install_handlers();
   alarm(timeout_s);
+  if (is_peer_kind(o.k)) return run_peers(o);
   return o.k == kind::pingpong ? run_pingpong(o) : run_traffic(o);
 }
