@@ -28,7 +28,7 @@ const std::vector<std::string> kLongOptions = {
     "--json",         "--interval",     "--count",       "--pid",
     "--max-flows",    "--max-threads",  "--max-channels", "--ringbuf-size",
     "--fail-on-loss", "--raw",          "--features",    "--help",
-    "--version",
+    "--version",      "--files",
 };
 
 ::testing::AssertionResult Parses(const Args& args, Options* out = nullptr) {
@@ -397,6 +397,15 @@ TEST(CliCombined, EveryRunOption) {
   EXPECT_EQ(o.max_channels, 512u);
   EXPECT_EQ(o.ringbuf_bytes, 65536u);
   EXPECT_TRUE(o.fail_on_loss);
+}
+
+TEST(CliFiles, OffByDefaultOnWithTheFlag) {
+  Options o;
+  ASSERT_TRUE(Parses({"--json"}, &o));
+  EXPECT_FALSE(o.files);
+  ASSERT_TRUE(Parses({"--json", "--files"}, &o));
+  EXPECT_TRUE(o.files);
+  EXPECT_NE(Err({"--files=yes"}), "");
 }
 
 TEST(CliCombined, FirstErrorStopsParsing) {
