@@ -1,6 +1,10 @@
 // Privileged end-to-end tests of TCP, UDP, SysV and POSIX message queues and
 // files used as IPC: real sockets, queues and files between real processes,
 // compared exactly with the generator's own count.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <set>
 
 #include "harness.h"
@@ -212,7 +216,19 @@ TEST(DataKinds, NetcatOverLoopback) {
   TempDir dir;
   Tracer tracer;
   ASSERT_TRUE(tracer.wait_attached()) << tracer.err();
-  const std::string port = std::to_string(20000 + getpid() % 20000);
+  // A port that was free a moment ago (the kernel's choice for port 0).
+  std::string port;
+  {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in in{};
+    in.sin_family = AF_INET;
+    in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof in;
+    ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&in), sizeof in), 0);
+    ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&in), &len), 0);
+    port = std::to_string(ntohs(in.sin_port));
+    close(fd);
+  }
   pid_t server = spawn({"/bin/sh", "-c", "exec nc -l 127.0.0.1 " + port + " > /dev/null"},
                        dir.file("so"), dir.file("se"));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
