@@ -71,7 +71,7 @@ struct chan {
 	__u32 dev;
 	__u32 kind;
 	bool messages; /* datagram semantics */
-	const struct ipctop_conn *conn; /* TCP, UDP: noted with each new flow */
+	bool net; /* TCP, UDP: the addresses (conn_scratch) are noted with each new flow */
 };
 
 /*
@@ -125,7 +125,7 @@ static __always_inline __u64 file_ino(struct file *f)
 	return BPF_CORE_READ(f, f_inode, i_ino);
 }
 
-static __always_inline void note_conn(__u64 chan, const struct ipctop_conn *conn);
+static __always_inline void note_conn(__u64 chan);
 
 static __always_inline void credit(const struct match *m, const struct chan *c)
 {
@@ -146,8 +146,8 @@ static __always_inline void credit(const struct match *m, const struct chan *c)
 	v = bpf_map_lookup_elem(&flows, &k);
 	if (!v) {
 		/* A new flow of a connection: user space needs its addresses. */
-		if (c->conn)
-			note_conn(m->chan_ino, c->conn);
+		if (c->net)
+			note_conn(m->chan_ino);
 		v = lookup_or_init(&flows, &k, &zero, IPCTOP_LOST_FLOW_MAP_FULL);
 	}
 	if (!v) {
@@ -337,8 +337,8 @@ static __always_inline void match_op(const struct chan *c, const struct party *m
 	if (!x.q) {
 		/* A new TCP/UDP channel: note this side's view of its addresses
 		 * (the other side's is noted with the flow, see credit()). */
-		if (c->conn)
-			note_conn(c->ino, c->conn);
+		if (c->net)
+			note_conn(c->ino);
 		x.q = lookup_or_init(&queues, &c->q, init, IPCTOP_LOST_QUEUE_MAP_FULL);
 	}
 	if (!x.q) {

@@ -37,7 +37,9 @@ struct {
 /*
  * The connection being resolved, off the BPF stack: sys_exit -> net_transfer
  * -> the matching loop's callback would otherwise exceed the verifier's
- * 512-byte limit for a call chain.
+ * 512-byte limit for a call chain. Only net_transfer (sys_exit, which does
+ * not nest) writes it; credit() and match_op() read it back through
+ * note_conn() within the same run.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -133,20 +135,25 @@ static __always_inline __u64 conn_hash(const struct ipctop_conn *t, __u32 net)
 }
 
 /*
- * Called when a flow of a connection is created (rare): each side of a UDP
- * exchange may know a different part of the tuple, so fill what is missing.
+ * Called when a flow or queue of a connection is created (rare), with the
+ * connection in conn_scratch: each side of a UDP exchange may know a
+ * different part of the tuple, so fill what is missing.
  */
-static __always_inline void note_conn(__u64 chan, const struct ipctop_conn *conn)
+static __always_inline void note_conn(__u64 chan)
 {
+	__u32 zero = 0;
+	struct ipctop_conn *conn = bpf_map_lookup_elem(&conn_scratch, &zero);
 	struct ipctop_conn *old = bpf_map_lookup_elem(&conns, &chan);
 
+	if (!conn)
+		return;
 	if (!old) {
 		bpf_map_update_elem(&conns, &chan, conn, BPF_NOEXIST);
 		return;
 	}
-	if (addr_zero((__u32 *)old->saddr) && !addr_zero((const __u32 *)conn->saddr))
+	if (addr_zero((__u32 *)old->saddr) && !addr_zero((__u32 *)conn->saddr))
 		__builtin_memcpy(old->saddr, conn->saddr, 16);
-	if (addr_zero((__u32 *)old->daddr) && !addr_zero((const __u32 *)conn->daddr))
+	if (addr_zero((__u32 *)old->daddr) && !addr_zero((__u32 *)conn->daddr))
 		__builtin_memcpy(old->daddr, conn->daddr, 16);
 }
 
@@ -275,7 +282,7 @@ __noinline int net_transfer(__u64 file, __u32 dir, __u64 bytes, __u32 ops)
 		.ino = chan,
 		.kind = ch->kind,
 		.messages = udp,
-		.conn = ch,
+		.net = true,
 	};
 
 	if (local) {
