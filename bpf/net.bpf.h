@@ -11,10 +11,9 @@
  * unconnected UDP sender does not know its source address and a receiver on
  * a wildcard address does not know the destination.
  *
- * When both ends are in this network namespace (TCP: the peer is a loopback
- * address or the socket's own address, which is how the kernel routes to
- * any local address; UDP: the datagram goes to or comes from a loopback
- * address), the send appends to the channel's attribution queue and the
+ * When both ends are in this network namespace (the peer is a loopback
+ * address, an address of the machine that user space loaded into
+ * local_addrs, or for TCP the socket's own address), the send appends to the channel's attribution queue and the
  * receive consumes it, exactly as for pipes and unix sockets: TCP as a byte
  * stream, UDP one datagram per receive. Otherwise the other end is a remote
  * peer: the flow is credited at once, to (send) or from (receive) the
@@ -33,6 +32,14 @@ struct {
 	__type(key, __u64);
 	__type(value, struct ipctop_conn);
 } conns SEC(".maps");
+
+/* This machine's addresses, from user space (see struct ipctop_local_addr). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct ipctop_local_addr);
+	__type(value, __u8);
+} local_addrs SEC(".maps");
 
 /*
  * The connection being resolved, off the BPF stack: sys_exit -> net_transfer
@@ -81,6 +88,15 @@ static __always_inline bool addr_loopback(const __u32 *w)
 static __always_inline bool addr_eq(const __u32 *a, const __u32 *b)
 {
 	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3];
+}
+
+/* Whether `w` is an address of this machine in network namespace `netns`. */
+static __always_inline bool addr_local(__u32 netns, const __u32 *w)
+{
+	struct ipctop_local_addr k = { .netns = netns };
+
+	__builtin_memcpy(k.addr, w, 16);
+	return bpf_map_lookup_elem(&local_addrs, &k) != NULL;
 }
 
 /*
@@ -262,10 +278,13 @@ __noinline int net_transfer(__u64 file, __u32 dir, __u64 bytes, __u32 ops)
 			count(IPCTOP_CNT_UNATTRIBUTED_MESSAGES, ops);
 			return 0;
 		}
-		local = addr_loopback(peer);
-	} else {
-		local = addr_loopback(peer) || addr_eq(peer, own);
 	}
+	__u32 netns = sk->__sk_common.skc_net.net->ns.inum;
+
+	/* Local: a loopback address, the socket's own address (TCP; UDP may
+	 * not know its own), or any other address of this machine. */
+	local = addr_loopback(peer) || (ch->kind == IPCTOP_KIND_TCP && addr_eq(peer, own)) ||
+		addr_local(netns, peer);
 	ch->sport = dir == DIR_SEND ? own_port : peer_port;
 	ch->dport = dir == DIR_SEND ? peer_port : own_port;
 
@@ -275,7 +294,7 @@ __noinline int net_transfer(__u64 file, __u32 dir, __u64 bytes, __u32 ops)
 		.tid = (__u32)id,
 		.cpu = bpf_get_smp_processor_id(),
 	};
-	__u64 chan = conn_hash(ch, sk->__sk_common.skc_net.net->ns.inum);
+	__u64 chan = conn_hash(ch, netns);
 	bool udp = ch->kind == IPCTOP_KIND_UDP;
 	struct chan c = {
 		.q = { .obj = chan, .dev = 0, .kind = ch->kind },

@@ -145,6 +145,17 @@ struct ipctop_conn {
 	__u32 kind;  /* IPCTOP_KIND_TCP or IPCTOP_KIND_UDP */
 };
 
+/*
+ * An address of this machine in a network namespace (by its inode number),
+ * written by user space from getifaddrs() for its own namespace: a TCP or
+ * UDP peer at such an address is local, and its traffic is joined thread to
+ * thread (bpf/net.bpf.h).
+ */
+struct ipctop_local_addr {
+	__u32 netns;
+	__u8 addr[16]; /* as in ipctop_conn */
+};
+
 /* Low-rate lifecycle records through the ring buffer. */
 enum ipctop_rec_type {
 	IPCTOP_REC_TASK_NEW = 1,  /* fork or clone: pid/tid is the child */

@@ -1,6 +1,9 @@
 #include "probe/Probes.h"
 
+#include <ifaddrs.h>
 #include <linux/capability.h>
+#include <netinet/in.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -133,6 +136,42 @@ struct Probes::Impl {
   int failures_fd = -1, failure_drops_fd = -1;  // bpf/failures.bpf.h (tp_btf variant only)
   int conns_fd = -1;                             // bpf/net.bpf.h: TCP/UDP channel addresses
   std::unordered_map<uint64_t, ipctop_conn> conn_cache;
+  int local_addrs_fd = -1;  // bpf/net.bpf.h: this machine's addresses
+  std::set<std::vector<uint8_t>> local_addrs;
+
+  // The addresses of our network namespace, so a TCP/UDP peer at any of them
+  // is joined as local. Refreshed at each drain: an address added later
+  // counts from then on.
+  void refresh_local_addrs() {
+    if (local_addrs_fd < 0) return;
+    struct stat st {};
+    if (stat("/proc/self/ns/net", &st) != 0) return;
+    ifaddrs* list = nullptr;
+    if (getifaddrs(&list) != 0) return;
+    std::set<std::vector<uint8_t>> now;
+    for (ifaddrs* a = list; a; a = a->ifa_next) {
+      if (!a->ifa_addr) continue;
+      ipctop_local_addr k{};
+      k.netns = static_cast<uint32_t>(st.st_ino);
+      if (a->ifa_addr->sa_family == AF_INET) {
+        k.addr[10] = k.addr[11] = 0xff;
+        std::memcpy(k.addr + 12, &reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr, 4);
+      } else if (a->ifa_addr->sa_family == AF_INET6) {
+        std::memcpy(k.addr, &reinterpret_cast<sockaddr_in6*>(a->ifa_addr)->sin6_addr, 16);
+      } else {
+        continue;
+      }
+      const auto* b = reinterpret_cast<const uint8_t*>(&k);
+      now.emplace(b, b + sizeof(k));
+    }
+    freeifaddrs(list);
+    const uint8_t one = 1;
+    for (const auto& k : now)
+      if (!local_addrs.contains(k)) bpf_map_update_elem(local_addrs_fd, k.data(), &one, BPF_ANY);
+    for (const auto& k : local_addrs)
+      if (!now.contains(k)) bpf_map_delete_elem(local_addrs_fd, k.data());
+    local_addrs = std::move(now);
+  }
   uint64_t failure_drops_seen = 0;
   // The kernel stamps queues with the current epoch (one per drain); the
   // monotonic time each epoch began tells how long a queue has been idle.
@@ -420,6 +459,8 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
   impl->failures_fd = fd("failures");
   impl->failure_drops_fd = fd("failure_drops");
   impl->conns_fd = fd("conns");
+  impl->local_addrs_fd = fd("local_addrs");
+  impl->refresh_local_addrs();
   impl->advance_epoch();
   impl->ring = ring_buffer__new(fd("events"), Impl::on_record, impl.get(), nullptr);
   if (!impl->ring)
@@ -476,6 +517,7 @@ KernelSample Probes::drain(double unix_time) {
                       s.threads.push_back(std::move(t));
                     });
   s.failures = im.drain_failures();
+  im.refresh_local_addrs();
   // The addresses behind each TCP/UDP channel hash, read once per channel.
   if (im.conns_fd >= 0) {
     if (im.conn_cache.size() > 4 * 65536) im.conn_cache.clear();

@@ -210,6 +210,24 @@ TEST(DataKinds, RemotePeerIsShownByItsAddress) {
   }
 }
 
+// Both ends on this machine, at an address that is not loopback: joined
+// thread to thread like loopback.
+TEST(DataKinds, OwnNonLoopbackAddressIsLocal) {
+  NetNs ns;  // only for an address of ours that exists on every machine
+  ASSERT_TRUE(ns.ok()) << "cannot create a veth pair";
+  for (const char* kind : {"udp", "tcp"}) {
+    SCOPED_TRACE(kind);
+    json truth;
+    auto snaps = trace_gen({"--kind", kind, "--msgs", "300", "--size", "500", "--reply-size", "77",
+                            "--address", ns.host()},
+                           truth);
+    expect_flows(truth, snaps);
+    const std::string a = ns.host() + ":" + port(truth, "a_port"),
+                      b = ns.host() + ":" + port(truth, "b_port");
+    EXPECT_EQ(flow_channel(snaps, truth, 0), std::string(kind) + ":" + a + "->" + b);
+  }
+}
+
 // Traffic from ordinary tools: nc over loopback, and Python's
 // multiprocessing queue (a pipe) and socket module.
 TEST(DataKinds, NetcatOverLoopback) {
