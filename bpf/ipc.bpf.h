@@ -359,13 +359,15 @@ static __always_inline void match_op(const struct chan *c, const struct party *m
 	}
 }
 
+__noinline int net_transfer(__u64 file, __u32 dir, __u64 bytes, __u32 ops); /* net.bpf.h */
+__noinline int file_transfer(__u64 ino, __u32 dev, __u32 dir, __u64 bytes); /* files.bpf.h */
+
 /*
  * One side of a data transfer through `fd` by the current task. A global
  * function: the verifier checks it once, not at each of its call sites.
+ * Returns the struct file's address when `fd` is an inet socket (see xfer),
+ * else 0.
  */
-__noinline int net_transfer(__u64 file, __u32 dir, __u64 bytes, __u32 ops);
-__noinline int file_transfer(__u64 ino, __u32 dev, __u32 dir, __u64 bytes);
-
 __noinline long transfer(unsigned long fd, __u32 dir, __u64 bytes, __u32 ops)
 {
 	struct file *f = fd_file(current_task(), fd);
