@@ -144,6 +144,8 @@ volatile sig_atomic_t g_own_path = 0;
 volatile sig_atomic_t g_own_dir = 0;
 char g_path[PATH_MAX];
 char g_dir[PATH_MAX];
+volatile sig_atomic_t g_msqid = -1;  // a SysV queue to remove on any exit
+char g_mq_name[64];                   // a POSIX queue to unlink on any exit
 const char* g_role = nullptr;
 
 void put_err(const char* text) {
@@ -158,6 +160,10 @@ void release_resources() {
   }
   if (g_own_path) unlink(g_path);
   g_own_path = 0;
+  if (g_msqid >= 0) msgctl(g_msqid, IPC_RMID, nullptr);
+  g_msqid = -1;
+  if (g_mq_name[0]) mq_unlink(g_mq_name);
+  g_mq_name[0] = 0;
   if (g_own_dir) rmdir(g_dir);
   g_own_dir = 0;
 }
@@ -396,6 +402,8 @@ void enter_child(const char* role, int cpu) {
   for (auto& child : g_children) child = 0;
   g_own_path = 0;
   g_own_dir = 0;
+  g_msqid = -1;
+  g_mq_name[0] = 0;
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) signal(sig, SIG_DFL);
   if (prctl(PR_SET_PDEATHSIG, static_cast<unsigned long>(SIGKILL)) != 0) fail_errno("prctl");
   if (getppid() != g_parent_pid) _exit(1);
@@ -1203,6 +1211,7 @@ int run_peers(const options& o) {
     const key_t key = static_cast<key_t>(0x1c700000 | (getpid() & 0xfffff));
     msqid = msgget(key, IPC_CREAT | IPC_EXCL | 0600);
     if (msqid < 0) fail_errno("msgget");
+    g_msqid = msqid;
     char text[64];
     std::snprintf(text, sizeof text, "key 0x%08x msqid %d", static_cast<unsigned>(key), msqid);
     path = text;
@@ -1214,6 +1223,7 @@ int run_peers(const options& o) {
     attr.mq_msgsize = o.size;
     const mqd_t q = mq_open(path.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600, &attr);
     if (q == static_cast<mqd_t>(-1)) fail_errno("mq_open " + path);
+    std::snprintf(g_mq_name, sizeof g_mq_name, "%s", path.c_str());
     mq_close(q);
     opt.address = path;
   } else if (o.k == kind::file) {
@@ -1227,8 +1237,9 @@ int run_peers(const options& o) {
   }
   auto cleanup = [&] {
     if (msqid >= 0) msgctl(msqid, IPC_RMID, nullptr);
-    msqid = -1;
-    if (o.k == kind::posix_mq) mq_unlink(path.c_str());
+    msqid = g_msqid = -1;
+    if (g_mq_name[0]) mq_unlink(g_mq_name);
+    g_mq_name[0] = 0;
     remove_files();
   };
   int port[2], go[2];
