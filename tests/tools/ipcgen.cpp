@@ -1237,7 +1237,8 @@ int run_peers(const options& o) {
   }
   auto cleanup = [&] {
     if (msqid >= 0) msgctl(msqid, IPC_RMID, nullptr);
-    msqid = g_msqid = -1;
+    msqid = -1;
+    g_msqid = -1;
     if (g_mq_name[0]) mq_unlink(g_mq_name);
     g_mq_name[0] = 0;
     remove_files();
