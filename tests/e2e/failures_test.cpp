@@ -692,6 +692,96 @@ TEST(Failures, MqTimedsendBlockedOnAQueueAtMsgMax) {
   EXPECT_TRUE(tracer.stop().exited);
 }
 
+// ---------------------------------------------------------------- ipctop limits: pipe pages
+
+// `ipctop limits --json`, parsed.
+json limits_json() {
+  TempDir dir;
+  pid_t pid = spawn({IPCTOP_BIN, "limits", "--json"}, dir.file("out"), dir.file("err"));
+  Exit e = wait_bounded(pid, std::chrono::seconds(30));
+  EXPECT_TRUE(e.exited && e.code == 0) << read_file(dir.file("err"));
+  try {
+    return json::parse(read_file(dir.file("out")));
+  } catch (const json::exception&) {
+    return json::object();
+  }
+}
+
+TEST(LimitsPipes, PipePagesOfAUserAreCountedExactlyAndOverTheSoftLimitWarned) {
+  // A uid of its own, so that nobody else's pipes are counted with ours.
+  constexpr uid_t kUid = 61234;
+  int ready[2], hold[2];
+  ASSERT_EQ(pipe2(ready, O_CLOEXEC), 0);
+  ASSERT_EQ(pipe2(hold, O_CLOEXEC), 0);
+  pid_t child = fork();
+  if (child == 0) {
+    close(ready[0]);
+    close(hold[1]);
+    if (setgroups(0, nullptr) != 0 || setresgid(kUid, kUid, kUid) != 0 ||
+        setresuid(kUid, kUid, kUid) != 0)
+      _exit(120);
+    // Three default pipes (16 pages each) and one of 256 KiB (64 pages).
+    int fds[4][2];
+    for (auto& f : fds)
+      if (pipe2(f, O_CLOEXEC) != 0) _exit(121);
+    if (fcntl(fds[3][1], F_SETPIPE_SZ, 256 * 1024) != 256 * 1024) _exit(122);
+    char c = 'r';
+    if (write(ready[1], &c, 1) != 1) _exit(123);
+    pollfd pfd{hold[0], POLLIN, 0};
+    poll(&pfd, 1, 20000);  // until the test closes its end
+    _exit(0);
+  }
+  close(ready[1]);
+  close(hold[0]);
+  char c = 0;
+  pollfd pfd{ready[0], POLLIN, 0};
+  bool up = poll(&pfd, 1, 10000) == 1 && read(ready[0], &c, 1) == 1;
+  close(ready[0]);
+  auto finish = [&] {
+    close(hold[1]);
+    return wait_bounded(child, std::chrono::seconds(10));
+  };
+  if (!up) {
+    finish();
+    FAIL() << "the child did not create its pipes";
+  }
+  const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  const uint64_t pages = 3 * 16 + 256 * 1024 / page;
+
+  auto user = [&](const json& j) -> std::optional<json> {
+    for (const auto& u : j.at("objects").at("pipe_users"))
+      if (u.at("uid") == kUid) return u;
+    return std::nullopt;
+  };
+  json j = limits_json();
+  ASSERT_TRUE(j.contains("objects")) << j.dump();
+  auto u = user(j);
+  ASSERT_TRUE(u.has_value()) << j.at("objects").at("pipe_users").dump();
+  EXPECT_EQ(u->at("pages").get<uint64_t>(), pages) << u->dump();
+  EXPECT_EQ(u->at("pipes").get<uint64_t>(), 4u) << "each pipe once, not once per end";
+  EXPECT_EQ(u->at("owner"), std::to_string(kUid)) << "a uid without a name";
+
+  {
+    // Over the soft limit the user's next pipe would be shrunk: warned.
+    SysctlGuard soft("fs.pipe-user-pages-soft", std::to_string(pages));
+    ASSERT_EQ(soft.error(), "");
+    j = limits_json();
+  }
+  bool warned = false;
+  for (const auto& w : j.at("warnings"))
+    if (w.at("limit") == "fs.pipe-user-pages-soft" &&
+        w.at("message").get<std::string>().find("(uid " + std::to_string(kUid) + ") holds " +
+                                                std::to_string(pages) + " pipe pages") !=
+            std::string::npos) {
+      warned = true;
+      EXPECT_EQ(w.at("fix"), "sysctl -w fs.pipe-user-pages-soft=" + std::to_string(pages * 2))
+          << w.dump();
+    }
+  EXPECT_TRUE(warned) << j.at("warnings").dump();
+  Exit e = finish();
+  EXPECT_TRUE(e.exited && e.code == 0) << e.code;
+}
+
 // The probes and the JSON stay quiet about failures nobody asked about, and
 // report the drop point even when nothing was dropped.
 TEST(Failures, EverySnapshotHasFailuresAndTheDropPoint) {
