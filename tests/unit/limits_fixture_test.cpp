@@ -786,6 +786,20 @@ TEST(LimitsGoldenRaw, NearlyFullRawTable) {
   check_golden("nearly_full.raw.txt", table);
 }
 
+TEST(LimitsGoldenPipes, UserOverTheSoftLimitTable) {
+  Report r = collect(roots_at(kFixtures / "defaults"), pipe_host(16369));
+  normalise_posix_objects(r);
+  normalise_paths(r, kFixtures / "defaults");
+  const std::string table = render_table(r, false);
+  expect_fits_and_clean(table);
+  check_golden("pipes_over_soft.txt", table);
+}
+
+// The JSON contract, whole: limits, warnings and objects of the seed's example.
+TEST(LimitsGoldenJson, StudyJson) {
+  check_golden("study.json", to_json(load("study")).dump(2) + "\n");
+}
+
 TEST_F(LimitsHostile, GoldenTable) { check_golden("hostile.txt", render_table(report_, false)); }
 
 }  // namespace
