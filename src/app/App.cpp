@@ -78,7 +78,9 @@ void print_features(const probe::Report& r, std::ostream& out) {
 FailureLimits failure_limits() {
   const limits::Roots roots;
   limits::Host host = limits::current_host(roots);
-  host.pipe_usage = nullptr;  // a walk of every process's fds: not once per interval
+  // Walks of every process's fds: not once per interval, and not needed to diagnose.
+  host.pipe_usage = nullptr;
+  host.process_users = false;
   const limits::Report report = limits::collect(roots, host);
   FailureLimits out;
   for (const auto& l : report.limits) {

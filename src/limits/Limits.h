@@ -56,6 +56,9 @@ struct Host {
   std::function<std::optional<uint64_t>(int64_t msqid, uint32_t key)> msg_qbytes;
   // Pipe pages per user; unset when they cannot be derived (fixtures, or not wanted).
   std::function<std::optional<PipeScan>()> pipe_usage;
+  // Who has the POSIX objects open or mapped: a walk of every process's fds and maps, which
+  // the tracer's per-interval failure diagnosis does without.
+  bool process_users = true;
 };
 
 // Pipe pages per user from the pipes and FIFOs open in the processes under `proc`

@@ -526,6 +526,24 @@ TEST(LimitsNearlyFull, IpcmniCapsTheSuggestedValue) {
   EXPECT_TRUE(warnings_for(with_msg_queues(32768, 4), "kernel.msgmni").empty());
 }
 
+// The tracer's failure diagnosis reads the limits every interval with failures: without
+// walking every process, and with the same values and warnings.
+TEST(LimitsNearlyFull, WithoutProcessUsersTheObjectsAndLimitsStay) {
+  Host host = host_for("nearly_full");
+  host.process_users = false;
+  const Report quick = collect(roots_at(kFixtures / "nearly_full"), host);
+  const Report full = load("nearly_full");
+  ASSERT_EQ(quick.objects.posix_mq.size(), 9u);
+  for (const auto& q : quick.objects.posix_mq) EXPECT_TRUE(q.open_by.empty()) << q.name;
+  for (const auto& s : quick.objects.posix_shm) EXPECT_TRUE(s.mapped_by.empty()) << s.name;
+  ASSERT_EQ(quick.limits.size(), full.limits.size());
+  for (std::size_t i = 0; i < quick.limits.size(); ++i) {
+    EXPECT_EQ(quick.limits[i].value, full.limits[i].value) << quick.limits[i].name;
+    EXPECT_EQ(quick.limits[i].used, full.limits[i].used) << quick.limits[i].name;
+  }
+  EXPECT_EQ(quick.warnings.size(), full.warnings.size());
+}
+
 TEST(LimitsNearlyFull, PosixUsersFromFdsAndMaps) {
   const Report r = load("nearly_full");
   ASSERT_EQ(r.objects.posix_mq.size(), 9u);
