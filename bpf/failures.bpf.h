@@ -52,6 +52,10 @@ struct {
 #define FAIL_S_IFIFO 0010000
 #define FAIL_PIPEFS_MAGIC 0x50495045
 #define FAIL_AF_UNIX 1
+#define FAIL_MQUEUE_MAGIC 0x19800202
+#define FAIL_TASK_INTERRUPTIBLE 0x1
+#define FAIL_TASK_UNINTERRUPTIBLE 0x2
+#define FAIL_PF_KTHREAD 0x00200000
 
 /*
  * Fields read only here. Flavours (___ipctop_fail): CO-RE matches them to
@@ -98,6 +102,7 @@ struct files_struct___ipctop_fail {
 };
 
 struct task_struct___ipctop_fail {
+	unsigned int flags;
 	struct signal_struct___ipctop_fail *signal;
 	const struct cred___ipctop_fail *cred;
 	struct nsproxy___ipctop_fail *nsproxy;
@@ -122,6 +127,18 @@ struct fail_refcount {
 struct sock___ipctop_fail {
 	int sk_sndbuf;
 	struct fail_refcount sk_wmem_alloc;
+};
+
+/* ipc/mqueue.c: a POSIX queue's inode is embedded in its info. */
+struct mq_attr___ipctop_fail {
+	long mq_maxmsg;
+	long mq_msgsize;
+	long mq_curmsgs;
+};
+
+struct mqueue_inode_info___ipctop_fail {
+	struct mq_attr___ipctop_fail attr;
+	struct inode vfs_inode;
 };
 #pragma clang attribute pop
 
@@ -229,8 +246,31 @@ static __always_inline bool fail_full_channel(long fd, __u32 *kind, struct ipcto
 		return false;
 	}
 	v->chan_capacity = (__u32)BPF_CORE_READ(fsk, sk_sndbuf);
-	/* sk_wmem_alloc starts at 1 (a reference), then counts skb truesize. */
-	v->chan_used = (__u32)BPF_CORE_READ(fsk, sk_wmem_alloc.refs.counter);
+	/* sk_wmem_alloc starts at 1 (a reference), then counts skb truesize:
+	 * the bytes in flight are one less (sk_wmem_alloc_get()). */
+	v->chan_used = (__u32)(BPF_CORE_READ(fsk, sk_wmem_alloc.refs.counter) - 1);
+	return true;
+}
+
+/*
+ * A POSIX queue's attributes behind descriptor `fd`: capacity (mq_maxmsg)
+ * and messages queued (mq_curmsgs). False if `fd` is not a queue.
+ */
+static __always_inline bool fail_mq_state(long fd, struct ipctop_fail_val *v)
+{
+	struct file *f = fail_fd_file(fd);
+	struct inode *inode;
+	struct mqueue_inode_info___ipctop_fail *info;
+
+	if (!f)
+		return false;
+	inode = BPF_CORE_READ(f, f_inode);
+	if (!inode || BPF_CORE_READ(inode, i_sb, s_magic) != FAIL_MQUEUE_MAGIC)
+		return false;
+	info = (void *)((char *)inode -
+			bpf_core_field_offset(struct mqueue_inode_info___ipctop_fail, vfs_inode));
+	v->chan_capacity = BPF_CORE_READ(info, attr.mq_maxmsg);
+	v->chan_used = BPF_CORE_READ(info, attr.mq_curmsgs);
 	return true;
 }
 
@@ -350,6 +390,8 @@ static __noinline int fail_syscall(struct pt_regs *regs, __u32 sys, int err)
 	case IPCTOP_FAIL_MQ_TIMEDSEND: /* mq_timedsend(mqdes, msg, msg_len, prio, timeout) */
 		v.id = (int)syscall_arg(regs, 0);
 		v.size = syscall_arg(regs, 2);
+		if (fail_mq_state(v.id, &v))
+			k.kind = IPCTOP_KIND_POSIX_MQ;
 		break;
 	case IPCTOP_FAIL_PIPE:
 	case IPCTOP_FAIL_PIPE2: /* pipe2(fds, flags) */
@@ -479,6 +521,88 @@ static __always_inline int on_syscall_failure(struct pt_regs *regs, long ret)
 		return 0;
 	}
 	return fail_syscall(regs, sys, err);
+}
+
+/*
+ * `current` (still the task being switched out) sleeps in a send syscall
+ * that sleeps interruptibly only when its channel is full: record it as
+ * blocked (err 0) with the channel's state. Why each sleep means full:
+ * - pipe_write() waits on wr_wait only while pipe_full(); taking the pipe
+ *   mutex sleeps uninterruptibly, and is filtered out before this;
+ * - unix sockets: sock_alloc_send_pskb() waits while the sender's
+ *   sk_wmem_alloc >= sk_sndbuf (bytes in flight to the reader), and a
+ *   datagram sender waits in unix_wait_for_peer() while the receiver holds
+ *   net.unix.max_dgram_qlen datagrams; lock_sock() is uninterruptible;
+ * - do_msgsnd() sleeps only when the message does not fit in msg_qbytes;
+ * - mq_timedsend() sleeps in wq_sleep() only when mq_curmsgs == mq_maxmsg.
+ * Other fds (terminals, TCP, files) are left out by the channel lookup.
+ */
+static __noinline int fail_blocked(struct pt_regs *regs, __u32 sys)
+{
+	struct ipctop_fail_key k = { .sys = (__u16)sys };
+	struct ipctop_fail_val v = {};
+	__u32 kind = 0;
+	__u64 id;
+
+	v.id = (int)syscall_arg(regs, 0);
+	switch (sys) {
+	case IPCTOP_FAIL_MSGSND: /* msgsnd(msqid, msgp, msgsz, msgflg) */
+		v.size = syscall_arg(regs, 2);
+		v.flags = (unsigned int)syscall_arg(regs, 3);
+		kind = IPCTOP_KIND_SYSV_MSG;
+		break;
+	case IPCTOP_FAIL_MQ_TIMEDSEND: /* mq_timedsend(mqdes, msg, msg_len, ...) */
+		v.size = syscall_arg(regs, 2);
+		if (!fail_mq_state(v.id, &v))
+			return 0;
+		kind = IPCTOP_KIND_POSIX_MQ;
+		break;
+	default:
+		if (sys == IPCTOP_FAIL_WRITE || sys == IPCTOP_FAIL_SENDTO)
+			v.size = syscall_arg(regs, 2);
+		if (!fail_full_channel(v.id, &kind, &v))
+			return 0;
+		break;
+	}
+	id = bpf_get_current_pid_tgid();
+	k.tgid = id >> 32;
+	k.tid = (__u32)id;
+	k.kind = kind;
+	fail_commit(&k, &v);
+	return 0;
+}
+
+/*
+ * sched_switch: is `prev` going to sleep because the channel it sends on is
+ * full? Most switches leave after a load or two: preemptions, running and
+ * uninterruptible tasks, kernel threads; then the syscall number of the
+ * user task (bpf_task_pt_regs, a plain load) and a switch.
+ */
+static __always_inline void on_block(bool preempt, struct task_struct *prev)
+{
+	struct task_struct___ipctop_fail *t = (void *)prev;
+	struct pt_regs *regs;
+	__u32 sys;
+
+	if (preempt ||
+	    (task_state(prev) & (FAIL_TASK_INTERRUPTIBLE | FAIL_TASK_UNINTERRUPTIBLE)) !=
+		    FAIL_TASK_INTERRUPTIBLE)
+		return;
+	if (KREAD(t, flags) & FAIL_PF_KTHREAD)
+		return;
+	regs = (struct pt_regs *)bpf_task_pt_regs(prev);
+	if (!regs)
+		return;
+	switch (syscall_nr(regs)) {
+	case NR_write: sys = IPCTOP_FAIL_WRITE; break;
+	case NR_writev: sys = IPCTOP_FAIL_WRITEV; break;
+	case NR_sendto: sys = IPCTOP_FAIL_SENDTO; break;
+	case NR_sendmsg: sys = IPCTOP_FAIL_SENDMSG; break;
+	case NR_msgsnd: sys = IPCTOP_FAIL_MSGSND; break;
+	case NR_mq_timedsend: sys = IPCTOP_FAIL_MQ_TIMEDSEND; break;
+	default: return;
+	}
+	fail_blocked(regs, sys);
 }
 
 #endif

@@ -41,6 +41,9 @@ int BPF_PROG(handle_sched_switch, bool preempt, struct task_struct *prev,
 	     struct task_struct *next)
 {
 	on_sched_switch(preempt, prev, next);
+#if IPCTOP_TP_BTF
+	on_block(preempt, prev);
+#endif
 	return 0;
 }
 

@@ -207,14 +207,16 @@ enum ipctop_fail_sys {
 /*
  * One entry per thread, syscall, errno and channel kind. err is the positive
  * errno, or 0 for a pipe()/pipe2() that succeeded with a shrunk buffer (its
- * user was over fs.pipe-user-pages-soft).
+ * user was over fs.pipe-user-pages-soft), or 0 for a write-family call,
+ * msgsnd or mq_timedsend that went to sleep because its channel was full
+ * (seen at sched_switch; count counts the sleeps).
  */
 struct ipctop_fail_key {
 	__u32 tgid;
 	__u32 tid;
 	__u16 sys; /* enum ipctop_fail_sys */
 	__u16 err;
-	__u32 kind; /* enum ipctop_kind of the fd, for the write family; else 0 */
+	__u32 kind; /* enum ipctop_kind of the fd or queue, for the send calls; else 0 */
 };
 
 /*
@@ -239,8 +241,10 @@ struct ipctop_fail_val {
 	__u64 ids_in_use;     /* shmget, msgget: ids in the IPC namespace; mq_open: POSIX queues */
 	__u64 shm_pages;      /* shmget: pages in all segments of the IPC namespace */
 	__u64 user_pipe_pages; /* pipe buffers (pages) held by the task's user */
-	__u64 chan_used;      /* write family: bytes in flight (sockets), slots in use (pipes) */
-	__u64 chan_capacity;  /* write family: SO_SNDBUF (sockets) or slots (pipes); pipe shrunk: its slots */
+	__u64 chan_used;      /* write family: bytes in flight (sockets), slots in use (pipes);
+			       * mq_timedsend: mq_curmsgs */
+	__u64 chan_capacity;  /* write family: SO_SNDBUF (sockets) or slots (pipes); pipe shrunk: its
+			       * slots; mq_timedsend: mq_maxmsg */
 	__u32 uid;
 	__u32 attr;           /* mq_open: 1 when an mq_attr was passed */
 	char comm[IPCTOP_COMM_LEN];

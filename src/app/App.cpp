@@ -76,7 +76,12 @@ void print_features(const probe::Report& r, std::ostream& out) {
 // The current limits, to diagnose an interval's failed IPC syscalls: read
 // only for an interval that has some, so at most once per interval.
 FailureLimits failure_limits() {
-  const limits::Report report = limits::collect(limits::Roots{});
+  const limits::Roots roots;
+  limits::Host host = limits::current_host(roots);
+  // Walks of every process's fds: not once per interval, and not needed to diagnose.
+  host.pipe_usage = nullptr;
+  host.process_users = false;
+  const limits::Report report = limits::collect(roots, host);
   FailureLimits out;
   for (const auto& l : report.limits) {
     if (l.value) out.values[l.name] = *l.value;

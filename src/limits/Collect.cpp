@@ -235,6 +235,37 @@ void apply_usage(Report& report, const detail::ObjectsRead& read, uint64_t page_
   }
 }
 
+// The user holding the most pipe pages, root aside (privileged processes are exempt from
+// both limits), is the usage of fs.pipe-user-pages-soft and -hard.
+void apply_pipes(Report& report, const PipeScan& scan, const Host& host) {
+  report.unmeasured_pipe_processes = scan.unmeasured;
+  for (const auto& [uid, u] : scan.by_uid) {
+    PipeUser p;
+    p.uid = uid;
+    std::optional<std::string> name;
+    if (host.user_name) name = host.user_name(uid);
+    p.owner = name ? ipctop::sanitize(*name) : std::to_string(uid);
+    p.pages = u.pages;
+    p.pipes = u.pipes;
+    report.objects.pipe_users.push_back(std::move(p));
+  }
+  auto& users = report.objects.pipe_users;
+  std::stable_sort(users.begin(), users.end(),
+                   [](const PipeUser& a, const PipeUser& b) { return a.pages > b.pages; });
+  const PipeUser* top = nullptr;
+  for (const auto& u : users)
+    if (u.uid != 0 && (top == nullptr || u.pages > top->pages)) top = &u;
+  const std::string what =
+      top == nullptr ? "pages of the user holding most (none but root)"
+                     : fmt::format("pages of the user holding most ({})", top->owner);
+  for (const char* name : {"fs.pipe-user-pages-soft", "fs.pipe-user-pages-hard"}) {
+    if (Limit* l = find(report.limits, name)) {
+      l->used = top == nullptr ? 0 : top->pages;
+      l->used_what = what;
+    }
+  }
+}
+
 void finish(Limit& l, uint64_t page_size) {
   if (!l.value) return;
   if (l.unit == "pages") {
@@ -363,6 +394,9 @@ Report collect(const Roots& roots, const Host& host) {
 
   const detail::ObjectsRead read = detail::collect_objects(roots, host, report);
   apply_usage(report, read, page_size);
+  if (host.pipe_usage) {
+    if (auto scan = host.pipe_usage()) apply_pipes(report, *scan, host);
+  }
   for (Limit& l : L) finish(l, page_size);
 
   detail::Facts facts;

@@ -78,7 +78,12 @@ Host current_host(const Roots& roots) {
   host.rlimit_memlock = read_rlimit(RLIMIT_MEMLOCK);
   host.fs_usage = live_fs_usage;
   host.user_name = live_user_name;
-  if (is_live_proc(roots.proc)) host.msg_qbytes = live_msg_qbytes;
+  if (is_live_proc(roots.proc)) {
+    host.msg_qbytes = live_msg_qbytes;
+    host.pipe_usage = [proc = roots.proc, page = host.page_size] {
+      return scan_pipes(proc, page);
+    };
+  }
   return host;
 }
 

@@ -140,6 +140,15 @@ json to_json(const Report& report) {
         {"mapped_by", processes(s.mapped_by)},
     });
   }
+  json pipes = json::array();
+  for (const auto& u : o.pipe_users) {
+    pipes.push_back(json{
+        {"uid", u.uid},
+        {"owner", u.owner},
+        {"pages", u.pages},
+        {"pipes", u.pipes},
+    });
+  }
   return json{
       {"limits", std::move(limits)},
       {"warnings", std::move(warnings)},
@@ -147,9 +156,11 @@ json to_json(const Report& report) {
                        {"sysv_msg", std::move(msg)},
                        {"sysv_sem", std::move(sem)},
                        {"posix_mq", std::move(mq)},
-                       {"posix_shm", std::move(pshm)}}},
+                       {"posix_shm", std::move(pshm)},
+                       {"pipe_users", std::move(pipes)}}},
       {"errors", report.errors},
       {"unreadable_processes", report.unreadable_processes},
+      {"unmeasured_pipe_processes", report.unmeasured_pipe_processes},
   };
 }
 

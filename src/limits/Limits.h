@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -31,6 +32,17 @@ struct RLimit {
   uint64_t hard = 0;
 };
 
+// Pipe buffer pages by the user they are charged to (fs.pipe-user-pages-*), from the pipes
+// and FIFOs that processes hold open: the kernel keeps the per-user total to itself.
+struct PipeScan {
+  struct User {
+    uint64_t pages = 0;
+    uint64_t pipes = 0;
+  };
+  std::map<uint32_t, User> by_uid;
+  uint64_t unmeasured = 0;  // processes whose pipes could not be measured (no permission)
+};
+
 // What does not come from files under Roots. current_host() asks the running system; tests
 // build their own so that fixtures render the same everywhere.
 struct Host {
@@ -42,7 +54,16 @@ struct Host {
   // Capacity of a SysV queue: not in /proc/sysvipc/msg, only from msgctl(IPC_STAT). Returns
   // nullopt when unknown or when `msqid` no longer has `key`.
   std::function<std::optional<uint64_t>(int64_t msqid, uint32_t key)> msg_qbytes;
+  // Pipe pages per user; unset when they cannot be derived (fixtures, or not wanted).
+  std::function<std::optional<PipeScan>()> pipe_usage;
+  // Who has the POSIX objects open or mapped: a walk of every process's fds and maps, which
+  // the tracer's per-interval failure diagnosis does without.
+  bool process_users = true;
 };
+
+// Pipe pages per user from the pipes and FIFOs open in the processes under `proc`
+// (src/limits/Pipes.cpp); nullopt if `proc` cannot be listed.
+std::optional<PipeScan> scan_pipes(const std::string& proc, uint64_t page_size);
 
 // The live system. msgctl() is only consulted when roots.proc is the real /proc, since it
 // answers for this IPC namespace and not for a fixture tree.
@@ -147,12 +168,21 @@ struct PosixShm {
   std::vector<ProcessRef> mapped_by;
 };
 
+// A user's pipe buffers, as charged against fs.pipe-user-pages-soft and -hard.
+struct PipeUser {
+  uint32_t uid = 0;
+  std::string owner;
+  uint64_t pages = 0;
+  uint64_t pipes = 0;
+};
+
 struct Objects {
   std::vector<SysvShm> sysv_shm;
   std::vector<SysvMsg> sysv_msg;
   std::vector<SysvSem> sysv_sem;
   std::vector<PosixMq> posix_mq;
   std::vector<PosixShm> posix_shm;
+  std::vector<PipeUser> pipe_users;  // most pages first; empty when not derived
 };
 
 struct Report {
@@ -161,6 +191,7 @@ struct Report {
   Objects objects;
   std::vector<std::string> errors;    // what could not be read, sanitized
   uint64_t unreadable_processes = 0;  // fd/maps of other users' processes without root
+  uint64_t unmeasured_pipe_processes = 0;  // processes whose pipes could not be measured
 };
 
 Report collect(const Roots& roots);

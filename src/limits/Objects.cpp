@@ -462,7 +462,7 @@ ObjectsRead collect_objects(const Roots& roots, const Host& host, Report& report
     }
   }
   const std::vector<DirEntry> none;
-  if ((mqs && !mqs->empty()) || (shms && !shms->empty()))
+  if (host.process_users && ((mqs && !mqs->empty()) || (shms && !shms->empty())))
     scan_processes(roots, mqs ? *mqs : none, shms ? *shms : none, report, comms);
   return read;
 }

@@ -437,10 +437,29 @@ void render_objects(const Report& r, bool raw, std::string& out) {
                  {"USED BY", false, true, 16}},
                 rows, out);
   }
+
+  // Only where they could be derived (the live system): fixtures have no processes.
+  if (!o.pipe_users.empty()) {
+    out += "\nPipe buffers by user (charged against fs.pipe-user-pages-soft and -hard; root is "
+           "exempt)\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& u : o.pipe_users) {
+      const auto bytes = detail::checked_mul(u.pages, page_size(r));
+      rows.push_back({u.owner, std::to_string(u.uid), std::to_string(u.pipes),
+                      raw ? std::to_string(u.pages) : group_digits(u.pages),
+                      bytes ? size_text(*bytes, raw) : std::string("?")});
+    }
+    render_grid({{"USER", false, true, 8},
+                 {"UID", true},
+                 {"PIPES", true},
+                 {"PAGES", true},
+                 {"BYTES", true}},
+                rows, out);
+  }
 }
 
 void render_errors(const Report& r, std::string& out) {
-  if (r.errors.empty() && r.unreadable_processes == 0) return;
+  if (r.errors.empty() && r.unreadable_processes == 0 && r.unmeasured_pipe_processes == 0) return;
   out += "\nCould not read\n";
   for (const std::string& e : r.errors) append_wrapped(out, "- " + e, 4, 2);
   if (r.unreadable_processes != 0) {
@@ -449,6 +468,14 @@ void render_errors(const Report& r, std::string& out) {
                                "\"open by\" and \"used by\" may be incomplete; without root, "
                                "other users' processes are hidden",
                                r.unreadable_processes),
+                   4, 2);
+  }
+  if (r.unmeasured_pipe_processes != 0) {
+    append_wrapped(out,
+                   fmt::format("- the pipes of {} process(es) could not be measured (pidfd_getfd "
+                               "needs ptrace access: without root, only your own processes), so "
+                               "pipe pages per user may be low",
+                               r.unmeasured_pipe_processes),
                    4, 2);
   }
 }

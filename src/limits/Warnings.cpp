@@ -245,6 +245,44 @@ void full_queues(Ctx& c) {
   }
 }
 
+// fs/pipe.c: a new pipe is charged 16 pages; if that takes an unprivileged user over the
+// soft limit it gets 2 instead, and over the hard limit pipe() fails.
+constexpr uint64_t kPipeDefPages = 16;
+constexpr uint64_t kPipeMinPages = 2;
+
+void pipe_users(Ctx& c) {
+  const auto soft = c.finite("fs.pipe-user-pages-soft");
+  const auto hard = c.finite("fs.pipe-user-pages-hard");
+  for (const PipeUser& u : c.report.objects.pipe_users) {
+    if (u.uid == 0) continue;  // root's processes are privileged: exempt
+    const std::string who = fmt::format("user {} (uid {}) holds {} pipe pages ({}) in {} pipe(s)",
+                                        u.owner, u.uid, u.pages,
+                                        human_bytes(u.pages * c.page), u.pipes);
+    if (hard && *hard != 0 && u.pages + kPipeMinPages > *hard) {
+      uint64_t v = *hard;
+      while (v <= u.pages + kPipeDefPages && v < UINT64_MAX / 2) v *= 2;
+      c.warn("fs.pipe-user-pages-hard",
+             fmt::format("{}, at fs.pipe-user-pages-hard {}: its processes cannot create "
+                         "pipes (pipe() fails with ENFILE) nor enlarge them (F_SETPIPE_SZ "
+                         "fails with EPERM).",
+                         who, *hard),
+             fmt::format("sysctl -w fs.pipe-user-pages-hard={}", v));
+    } else if (soft && *soft != 0 && u.pages + kPipeDefPages > *soft) {
+      uint64_t v = *soft;
+      while (v <= u.pages + kPipeDefPages && v < UINT64_MAX / 2) v *= 2;
+      c.warn("fs.pipe-user-pages-soft",
+             fmt::format("{}, over fs.pipe-user-pages-soft {}: every pipe its processes create "
+                         "gets {} pages ({}) instead of {} ({}), so writers block or get "
+                         "EAGAIN {} times sooner, and F_SETPIPE_SZ cannot enlarge them "
+                         "(EPERM).",
+                         who, *soft, kPipeMinPages, human_bytes(kPipeMinPages * c.page),
+                         kPipeDefPages, human_bytes(kPipeDefPages * c.page),
+                         kPipeDefPages / kPipeMinPages),
+             fmt::format("sysctl -w fs.pipe-user-pages-soft={}", v));
+    }
+  }
+}
+
 void dev_shm_type(Ctx& c) {
   if (!c.facts.dev_shm_not_tmpfs) return;
   c.warn("dev_shm.size",
@@ -262,6 +300,7 @@ void add_warnings(const Report& report, const Facts& facts, const Host& host,
   msg_consistency(c);
   nearly_full(c);
   full_queues(c);
+  pipe_users(c);
   unlimited_notes(c);
   dev_shm_type(c);
 }

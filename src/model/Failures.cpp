@@ -89,6 +89,10 @@ struct Ctx {
 
 Diagnosis generic(std::string what) { return {std::nullopt, std::move(what), std::nullopt}; }
 
+// A send that went to sleep on a full channel (err 0 from the sched_switch
+// probe) rather than failing.
+bool blocked(const ipctop_fail_key& k) { return k.err == 0 && is_send(k.sys); }
+
 // EMFILE: the process's fd table is full.
 Diagnosis nofile(const Ctx& c) {
   const auto& v = c.v;
@@ -233,26 +237,49 @@ Diagnosis msgget(const Ctx& c) {
   }
 }
 
+// A SysV queue that had no room for the message: msgsnd with IPC_NOWAIT
+// failed (EAGAIN), or without it went to sleep (blocked).
+Diagnosis msgsnd_full(const Ctx& c) {
+  const auto& v = c.v;
+  auto msgmnb = c.value("kernel.msgmnb");
+  std::string state;
+  uint64_t capacity = msgmnb.value_or(0);
+  std::optional<uint64_t> qbytes;
+  if (auto q = c.limits.msg_queues.find(v.id); q != c.limits.msg_queues.end()) {
+    state = fmt::format(" ({} bytes in {} messages; msg_qbytes {})", q->second.cbytes,
+                        q->second.qnum, q->second.qbytes);
+    if (q->second.qbytes) qbytes = q->second.qbytes;
+    capacity = std::max(capacity, q->second.qbytes);
+  }
+  const std::string what =
+      blocked(c.k) ? fmt::format("msgsnd of {} bytes blocked on full queue {}{}", v.size, v.id,
+                                 state)
+                   : fmt::format("msgsnd of {} bytes{} to full queue {}{}", v.size,
+                                 v.flags & kIpcNowait ? " with IPC_NOWAIT" : "", v.id, state);
+  // A queue whose msg_qbytes was lowered with msgctl(IPC_SET) below
+  // kernel.msgmnb is raised with IPC_SET again; without CAP_SYS_RESOURCE up
+  // to kernel.msgmnb.
+  if (qbytes && msgmnb && *qbytes < *msgmnb)
+    return {"kernel.msgmnb",
+            fmt::format("{}; its msg_qbytes {} was set below kernel.msgmnb {} with "
+                        "msgctl(IPC_SET)",
+                        what, *qbytes, *msgmnb),
+            fmt::format("raise queue {}'s msg_qbytes with msgctl(IPC_SET), up to kernel.msgmnb {} "
+                        "(above it with CAP_SYS_RESOURCE)",
+                        v.id, *msgmnb)};
+  return {"kernel.msgmnb",
+          fmt::format("{}; a queue's capacity is kernel.msgmnb ({}) when it is created: raise it, "
+                      "then recreate the queue or raise its msg_qbytes with msgctl(IPC_SET)",
+                      what, or_unreadable(msgmnb)),
+          sysctl_fix("kernel.msgmnb", raised(capacity, v.size))};
+}
+
 Diagnosis msgsnd(const Ctx& c) {
   const auto& v = c.v;
+  if (blocked(c.k)) return msgsnd_full(c);
   switch (c.k.err) {
-    case EAGAIN: {
-      auto msgmnb = c.value("kernel.msgmnb");
-      std::string state;
-      uint64_t capacity = msgmnb.value_or(0);
-      if (auto q = c.limits.msg_queues.find(v.id); q != c.limits.msg_queues.end()) {
-        state = fmt::format(" ({} bytes in {} messages; msg_qbytes {})", q->second.cbytes,
-                            q->second.qnum, q->second.qbytes);
-        capacity = std::max(capacity, q->second.qbytes);
-      }
-      return {"kernel.msgmnb",
-              fmt::format("msgsnd of {} bytes{} to full queue {}{}; a queue's capacity is "
-                          "kernel.msgmnb ({}) when it is created: raise it, then recreate the "
-                          "queue or raise its msg_qbytes with msgctl(IPC_SET)",
-                          v.size, v.flags & kIpcNowait ? " with IPC_NOWAIT" : "", v.id, state,
-                          or_unreadable(msgmnb)),
-              sysctl_fix("kernel.msgmnb", raised(capacity, v.size))};
-    }
+    case EAGAIN:
+      return msgsnd_full(c);
     case EINVAL: {
       auto msgmax = c.value("kernel.msgmax");
       if (!msgmax || v.size > *msgmax)
@@ -347,21 +374,34 @@ Diagnosis mq_open(const Ctx& c) {
 Diagnosis mq_timedsend(const Ctx& c) {
   const auto& v = c.v;
   auto msg_max = c.value("fs.mqueue.msg_max");
-  switch (c.k.err) {
-    case EAGAIN:
-    case ETIMEDOUT:
-      return {std::nullopt,
-              fmt::format("queue (descriptor {}) is full{}: its receivers are slower than its "
-                          "senders",
-                          v.id, c.k.err == EAGAIN ? " and O_NONBLOCK" : " until the timeout"),
-              fmt::format("create the queue with a larger mq_maxmsg (up to fs.mqueue.msg_max {})",
-                          or_unreadable(msg_max))};
-    case EMSGSIZE:
+  const bool full = blocked(c.k) || c.k.err == EAGAIN || c.k.err == ETIMEDOUT;
+  if (!full) {
+    if (c.k.err == EMSGSIZE)
       return generic(fmt::format("message of {} bytes > the queue's mq_msgsize (descriptor {})",
                                  v.size, v.id));
-    default:
-      return generic(fmt::format("mq_timedsend of {} bytes (descriptor {})", v.size, v.id));
+    return generic(fmt::format("mq_timedsend of {} bytes (descriptor {})", v.size, v.id));
   }
+  const char* how = blocked(c.k)          ? " and the sender blocked"
+                    : c.k.err == EAGAIN   ? " and O_NONBLOCK"
+                                          : " until the timeout";
+  // The queue's attributes are known when the descriptor was resolved.
+  const bool known = c.k.kind == IPCTOP_KIND_POSIX_MQ && v.chan_capacity;
+  const std::string state =
+      known ? fmt::format(" ({} of mq_maxmsg {} messages)", v.chan_used, v.chan_capacity) : "";
+  // At fs.mqueue.msg_max already, only raising the sysctl makes room.
+  if (known && msg_max && v.chan_capacity >= *msg_max)
+    return {"fs.mqueue.msg_max",
+            fmt::format("queue (descriptor {}) is full{}{}: its mq_maxmsg is at fs.mqueue.msg_max "
+                        "{}, the most an unprivileged creator may ask for",
+                        v.id, state, how, *msg_max),
+            sysctl_fix("fs.mqueue.msg_max", raised(*msg_max, 1)) +
+                " (then recreate the queue with a larger mq_maxmsg)"};
+  return {std::nullopt,
+          fmt::format("queue (descriptor {}) is full{}{}: its receivers are slower than its "
+                      "senders",
+                      v.id, state, how),
+          fmt::format("create the queue with a larger mq_maxmsg (up to fs.mqueue.msg_max {})",
+                      or_unreadable(msg_max))};
 }
 
 // A user's pipe pages over fs.pipe-user-pages-{soft,hard}.
@@ -455,6 +495,16 @@ Diagnosis full_channel(const Ctx& c) {
                           fmt::format("the {} (fd {}) is full at only {} pages ({} bytes): it was "
                                       "created shrunk",
                                       what, v.id, v.chan_capacity, v.chan_capacity * c.page()));
+      // Already as large as an unprivileged owner may make it.
+      auto max_size = c.value("fs.pipe-max-size");
+      if (max_size && v.chan_capacity * c.page() >= *max_size)
+        return {"fs.pipe-max-size",
+                fmt::format("the {} (fd {}) is full ({} of {} pages, {} bytes) at "
+                            "fs.pipe-max-size {}: its reader is slower than its writer",
+                            what, v.id, v.chan_used, v.chan_capacity, v.chan_capacity * c.page(),
+                            *max_size),
+                sysctl_fix("fs.pipe-max-size", times2(*max_size)) +
+                    " (then enlarge it with fcntl(fd, F_SETPIPE_SZ, bytes))"};
       return {std::nullopt,
               fmt::format("the {} (fd {}) is full ({} of {} pages, {} bytes): its reader is "
                           "slower than its writer",
@@ -546,8 +596,26 @@ std::string errno_name(int err) {
   return fmt::format("E{}", err);
 }
 
-Diagnosis diagnose(const ipctop_fail_key& key, const ipctop_fail_val& val,
-                   const FailureLimits& limits) {
+bool is_send(uint32_t sys) {
+  switch (sys) {
+    case IPCTOP_FAIL_WRITE:
+    case IPCTOP_FAIL_WRITEV:
+    case IPCTOP_FAIL_SENDTO:
+    case IPCTOP_FAIL_SENDMSG:
+    case IPCTOP_FAIL_MSGSND:
+    case IPCTOP_FAIL_MQ_TIMEDSEND:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_blocked(const ipctop_fail_key& key) { return blocked(key); }
+
+namespace {
+
+Diagnosis diagnose_cause(const ipctop_fail_key& key, const ipctop_fail_val& val,
+                         const FailureLimits& limits) {
   const Ctx c{key, val, limits};
   switch (key.sys) {
     case IPCTOP_FAIL_SHMGET:
@@ -584,6 +652,15 @@ Diagnosis diagnose(const ipctop_fail_key& key, const ipctop_fail_val& val,
   }
 }
 
+}  // namespace
+
+Diagnosis diagnose(const ipctop_fail_key& key, const ipctop_fail_val& val,
+                   const FailureLimits& limits) {
+  Diagnosis d = diagnose_cause(key, val, limits);
+  if (blocked(key) && key.sys != IPCTOP_FAIL_MSGSND) d.detail = "blocked: " + d.detail;
+  return d;
+}
+
 void add_failures(const FailureSamples& in, const Filter& filter, Snapshot& snap) {
   for (const auto& s : in.entries) {
     if (!s.val.count || !filter.wants(s.key.tgid)) continue;
@@ -594,6 +671,7 @@ void add_failures(const FailureSamples& in, const Filter& filter, Snapshot& snap
     row.tid = s.key.tid;
     row.comm.assign(s.val.comm, strnlen(s.val.comm, sizeof(s.val.comm)));
     row.count = s.val.count;
+    row.blocked = blocked(s.key);
     row.diagnosis = diagnose(s.key, s.val, in.limits);
     snap.failures.push_back(std::move(row));
   }

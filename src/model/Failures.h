@@ -59,11 +59,18 @@ struct FailureRow {
   uint32_t tid = 0;
   std::string comm;
   uint64_t count = 0;
+  bool blocked = false;  // the send slept on a full channel: no errno, count = sleeps
   Diagnosis diagnosis;
 };
 
 std::string_view failure_syscall_name(uint32_t sys);
 std::string errno_name(int err);
+
+// The syscalls that send into a channel (write family, msgsnd, mq_timedsend):
+// the ones recorded when they block on a full channel.
+bool is_send(uint32_t sys);
+// The entry is a send that went to sleep because its channel was full (err 0).
+bool is_blocked(const ipctop_fail_key& key);
 
 // The limit that most likely made this failure happen.
 Diagnosis diagnose(const ipctop_fail_key& key, const ipctop_fail_val& val,

@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <algorithm>
 #include <array>
@@ -424,6 +425,361 @@ TEST(Failures, NonBlockingWriteToAFullPipeIsTheReader) {
   EXPECT_TRUE(f->at("limit").is_null()) << f->dump();
   EXPECT_TRUE(contains(*f, "detail", "is full (16 of 16 pages, 65536 bytes)")) << f->dump();
   EXPECT_TRUE(tracer.stop().exited);
+}
+
+// ---------------------------------------------------------------- sends that block
+
+// Runs `send` (which must block: its channel fills up) on the calling
+// thread while a second thread plays the slow reader: it sleeps, so the
+// sender goes to sleep on the full channel, then runs `drain`. Returns
+// send's errno (0 on success).
+int block_then_drain(const std::function<int()>& send, const std::function<void()>& drain) {
+  std::thread reader([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    drain();
+  });
+  int err = send();
+  reader.join();
+  return err;
+}
+
+// Reads `fd` until EOF, an error, or 5 s.
+void drain_fd(int fd) {
+  char buf[65536];
+  auto deadline = Clock::now() + std::chrono::seconds(5);
+  pollfd pfd{fd, POLLIN, 0};
+  while (Clock::now() < deadline && poll(&pfd, 1, 100) >= 0)
+    if (pfd.revents && read(fd, buf, sizeof(buf)) <= 0) break;
+}
+
+// Writes all of `n` bytes to `fd` (a blocking fd): 0, or the errno.
+int write_all(int fd, size_t n) {
+  std::vector<char> buf(n, 'x');
+  size_t done = 0;
+  while (done < n) {
+    ssize_t w = write(fd, buf.data() + done, n - done);
+    if (w < 0) return errno;
+    done += static_cast<size_t>(w);
+  }
+  return 0;
+}
+
+void expect_blocked(const json& f, const Provoked& p, const std::string& syscall,
+                    const std::optional<std::string>& limit) {
+  EXPECT_EQ(f.at("syscall"), syscall) << f.dump();
+  EXPECT_TRUE(f.at("errno").is_null()) << f.dump();
+  EXPECT_EQ(f.at("blocked"), true) << f.dump();
+  EXPECT_EQ(f.at("pid").get<pid_t>(), p.pid) << f.dump();
+  EXPECT_EQ(f.at("tid").get<pid_t>(), p.tid) << f.dump();
+  EXPECT_NE(p.pid, p.tid) << "the send ran on a thread of its own";
+  EXPECT_GE(f.at("count").get<uint64_t>(), 1u) << f.dump();
+  if (limit)
+    EXPECT_EQ(f.at("limit"), *limit) << f.dump();
+  else
+    EXPECT_TRUE(f.at("limit").is_null()) << f.dump();
+}
+
+TEST(Failures, WriterBlockedOnAFullShrunkPipeIsPipeUserPagesSoft) {
+  // nobody over the soft limit gets a 2-page pipe, which 64 KiB fills.
+  SysctlGuard soft("fs.pipe-user-pages-soft", "1");
+  ASSERT_EQ(soft.error(), "");
+  Tracer tracer;
+  ASSERT_TRUE(tracer.wait_attached()) << tracer.err();
+  Provoked p = provoke(true, [] {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return errno;
+    if (fcntl(fds[1], F_GETPIPE_SZ) != 8192) return -1;
+    int err = block_then_drain(
+        [&] {
+          int e = write_all(fds[1], 65536);
+          close(fds[1]);
+          return e;
+        },
+        [&] { drain_fd(fds[0]); });
+    close(fds[0]);
+    return err;
+  });
+  ASSERT_TRUE(p.ok) << p.why;
+  ASSERT_EQ(p.err, 0) << (p.err < 0 ? "the pipe was not shrunk" : strerror(p.err));
+  auto f = wait_failure(tracer, p.pid, "write", nullptr, p.tid);
+  ASSERT_TRUE(f.has_value()) << "no blocked write of pid " << p.pid << "; " << tracer.err();
+  expect_blocked(*f, p, "write", "fs.pipe-user-pages-soft");
+  EXPECT_TRUE(contains(*f, "detail", "blocked: the pipe (fd ")) << f->dump();
+  EXPECT_TRUE(contains(*f, "detail", "is full at only 2 pages (8192 bytes)")) << f->dump();
+  EXPECT_TRUE(contains(*f, "fix", "sysctl -w fs.pipe-user-pages-soft=")) << f->dump();
+  EXPECT_TRUE(tracer.stop().exited);
+}
+
+TEST(Failures, WriterBlockedOnAFullPipeAtPipeMaxSize) {
+  // A pipe already enlarged to fs.pipe-max-size: only the sysctl makes room.
+  const std::string max_text = read_file("/proc/sys/fs/pipe-max-size");
+  const long max_size = std::stol(max_text);
+  ASSERT_GT(max_size, 0);
+  Tracer tracer;
+  ASSERT_TRUE(tracer.wait_attached()) << tracer.err();
+  Provoked p = provoke(false, [max_size] {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return errno;
+    if (fcntl(fds[1], F_SETPIPE_SZ, static_cast<int>(max_size)) != max_size) return -1;
+    // writev, to see the family beyond write.
+    int err = block_then_drain(
+        [&] {
+          std::vector<char> buf(static_cast<size_t>(max_size) * 2, 'x');
+          iovec iov{buf.data(), buf.size()};
+          size_t done = 0;
+          int e = 0;
+          while (done < buf.size() && !e) {
+            iov.iov_base = buf.data() + done;
+            iov.iov_len = buf.size() - done;
+            ssize_t w = writev(fds[1], &iov, 1);
+            if (w < 0)
+              e = errno;
+            else
+              done += static_cast<size_t>(w);
+          }
+          close(fds[1]);
+          return e;
+        },
+        [&] { drain_fd(fds[0]); });
+    close(fds[0]);
+    return err;
+  });
+  ASSERT_TRUE(p.ok) << p.why;
+  ASSERT_EQ(p.err, 0) << strerror(p.err);
+  auto f = wait_failure(tracer, p.pid, "writev", nullptr, p.tid);
+  ASSERT_TRUE(f.has_value()) << "no blocked writev of pid " << p.pid << "; " << tracer.err();
+  expect_blocked(*f, p, "writev", "fs.pipe-max-size");
+  const long pages = max_size / sysconf(_SC_PAGESIZE);
+  EXPECT_TRUE(contains(*f, "detail", "of " + std::to_string(pages) + " pages")) << f->dump();
+  EXPECT_TRUE(contains(*f, "detail", "at fs.pipe-max-size " + std::to_string(max_size)))
+      << f->dump();
+  EXPECT_TRUE(contains(*f, "fix", "sysctl -w fs.pipe-max-size=" + std::to_string(2 * max_size)))
+      << f->dump();
+  EXPECT_TRUE(tracer.stop().exited);
+}
+
+TEST(Failures, MsgsndBlockedOnAQueueWithLoweredMsgQbytes) {
+  // Without IPC_NOWAIT a full queue puts the sender to sleep. The queue's
+  // capacity was lowered below kernel.msgmnb with msgctl(IPC_SET): the fix
+  // is IPC_SET again, not the sysctl.
+  QueueGuard q;
+  q.id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+  ASSERT_GE(q.id, 0) << strerror(errno);
+  msqid_ds ds{};
+  ASSERT_EQ(msgctl(q.id, IPC_STAT, &ds), 0) << strerror(errno);
+  const uint64_t msgmnb = std::stoull(read_file("/proc/sys/kernel/msgmnb"));
+  ASSERT_GT(msgmnb, 2048u);
+  ds.msg_qbytes = 2048;
+  ASSERT_EQ(msgctl(q.id, IPC_SET, &ds), 0) << strerror(errno);
+  Tracer tracer;
+  ASSERT_TRUE(tracer.wait_attached()) << tracer.err();
+  const int qid = q.id;
+  Provoked p = provoke(false, [qid] {
+    struct {
+      long mtype;
+      char text[1024];
+    } msg{1, {}};
+    int received = 0;
+    int err = block_then_drain(
+        [&] {
+          for (int i = 0; i < 3; ++i)  // the third does not fit
+            if (msgsnd(qid, &msg, sizeof(msg.text), 0) != 0) return errno;
+          return 0;
+        },
+        [&] {
+          for (; received < 3; ++received)
+            if (msgrcv(qid, &msg, sizeof(msg.text), 0, 0) < 0) break;
+        });
+    return err ? err : received == 3 ? 0 : -1;
+  });
+  ASSERT_TRUE(p.ok) << p.why;
+  ASSERT_EQ(p.err, 0) << strerror(p.err);
+  auto f = wait_failure(tracer, p.pid, "msgsnd", nullptr, p.tid);
+  ASSERT_TRUE(f.has_value()) << "no blocked msgsnd of pid " << p.pid << "; " << tracer.err();
+  expect_blocked(*f, p, "msgsnd", "kernel.msgmnb");
+  EXPECT_EQ(f->at("count"), 1) << "the third msgsnd slept once";
+  EXPECT_TRUE(contains(*f, "detail",
+                       "msgsnd of 1024 bytes blocked on full queue " + std::to_string(qid)))
+      << f->dump();
+  EXPECT_TRUE(contains(*f, "detail",
+                       "its msg_qbytes 2048 was set below kernel.msgmnb " + std::to_string(msgmnb)))
+      << f->dump();
+  EXPECT_TRUE(contains(*f, "fix", "msgctl(IPC_SET)")) << f->dump();
+  EXPECT_TRUE(tracer.stop().exited);
+}
+
+TEST(Failures, UnixStreamWriterBlockedAtWmemMax) {
+  // SO_SNDBUF is capped at twice net.core.wmem_max: a sender already at
+  // the cap is limited by the sysctl.
+  SysctlGuard wmem_max("net.core.wmem_max", "8192");
+  ASSERT_EQ(wmem_max.error(), "");
+  Tracer tracer;
+  ASSERT_TRUE(tracer.wait_attached()) << tracer.err();
+  Provoked p = provoke(false, [] {
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return errno;
+    int big = 1 << 20;
+    socklen_t len = sizeof(big);
+    if (setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &big, len) != 0) return errno;
+    int got = 0;
+    if (getsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &got, &len) != 0 || got != 16384) return -1;
+    int err = block_then_drain(
+        [&] {
+          int e = write_all(sv[0], 256 * 1024);
+          shutdown(sv[0], SHUT_WR);
+          return e;
+        },
+        [&] { drain_fd(sv[1]); });
+    close(sv[0]);
+    close(sv[1]);
+    return err;
+  });
+  ASSERT_TRUE(p.ok) << p.why;
+  ASSERT_EQ(p.err, 0) << (p.err < 0 ? "SO_SNDBUF is not 2 x 8192" : strerror(p.err));
+  auto f = wait_failure(tracer, p.pid, "write", nullptr, p.tid);
+  ASSERT_TRUE(f.has_value()) << "no blocked write of pid " << p.pid << "; " << tracer.err();
+  expect_blocked(*f, p, "write", "net.core.wmem_max");
+  EXPECT_TRUE(contains(*f, "detail", "SO_SNDBUF 16384 is already at net.core.wmem_max 8192"))
+      << f->dump();
+  EXPECT_EQ(f->at("fix"), "sysctl -w net.core.wmem_max=16384") << f->dump();
+  EXPECT_TRUE(tracer.stop().exited);
+}
+
+TEST(Failures, MqTimedsendBlockedOnAQueueAtMsgMax) {
+  const uint64_t msg_max = std::stoull(read_file("/proc/sys/fs/mqueue/msg_max"));
+  ASSERT_GT(msg_max, 0u);
+  ASSERT_LT(msg_max, 1000u) << "a test queue of msg_max messages should stay small";
+  const std::string name = "/ipctop-e2e-blk-" + std::to_string(getpid());
+  struct Unlink {
+    std::string name;
+    ~Unlink() { mq_unlink(name.c_str()); }
+  } unlink_after{name};
+  Tracer tracer;
+  ASSERT_TRUE(tracer.wait_attached()) << tracer.err();
+  Provoked p = provoke(false, [&name, msg_max] {
+    mq_attr attr{};
+    attr.mq_maxmsg = static_cast<long>(msg_max);
+    attr.mq_msgsize = 64;
+    mqd_t q = mq_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600, &attr);
+    if (q == static_cast<mqd_t>(-1)) return errno;
+    char msg[64] = {};
+    uint64_t received = 0;
+    int err = block_then_drain(
+        [&] {
+          for (uint64_t i = 0; i <= msg_max; ++i)  // the last does not fit
+            if (mq_send(q, msg, sizeof(msg), 0) != 0) return errno;
+          return 0;
+        },
+        [&] {
+          for (; received <= msg_max; ++received)
+            if (mq_receive(q, msg, sizeof(msg), nullptr) < 0) break;
+        });
+    mq_close(q);
+    mq_unlink(name.c_str());
+    return err ? err : received == msg_max + 1 ? 0 : -1;
+  });
+  ASSERT_TRUE(p.ok) << p.why;
+  ASSERT_EQ(p.err, 0) << strerror(p.err);
+  auto f = wait_failure(tracer, p.pid, "mq_timedsend", nullptr, p.tid);
+  ASSERT_TRUE(f.has_value()) << "no blocked mq_timedsend of pid " << p.pid << "; "
+                             << tracer.err();
+  expect_blocked(*f, p, "mq_timedsend", "fs.mqueue.msg_max");
+  EXPECT_TRUE(contains(*f, "detail",
+                       "(" + std::to_string(msg_max) + " of mq_maxmsg " + std::to_string(msg_max) +
+                           " messages)"))
+      << f->dump();
+  EXPECT_TRUE(contains(*f, "fix", "sysctl -w fs.mqueue.msg_max=")) << f->dump();
+  EXPECT_TRUE(tracer.stop().exited);
+}
+
+// ---------------------------------------------------------------- ipctop limits: pipe pages
+
+// `ipctop limits --json`, parsed.
+json limits_json() {
+  TempDir dir;
+  pid_t pid = spawn({IPCTOP_BIN, "limits", "--json"}, dir.file("out"), dir.file("err"));
+  Exit e = wait_bounded(pid, std::chrono::seconds(30));
+  EXPECT_TRUE(e.exited && e.code == 0) << read_file(dir.file("err"));
+  try {
+    return json::parse(read_file(dir.file("out")));
+  } catch (const json::exception&) {
+    return json::object();
+  }
+}
+
+TEST(LimitsPipes, PipePagesOfAUserAreCountedExactlyAndOverTheSoftLimitWarned) {
+  // A uid of its own, so that nobody else's pipes are counted with ours.
+  constexpr uid_t kUid = 61234;
+  int ready[2], hold[2];
+  ASSERT_EQ(pipe2(ready, O_CLOEXEC), 0);
+  ASSERT_EQ(pipe2(hold, O_CLOEXEC), 0);
+  pid_t child = fork();
+  if (child == 0) {
+    close(ready[0]);
+    close(hold[1]);
+    if (setgroups(0, nullptr) != 0 || setresgid(kUid, kUid, kUid) != 0 ||
+        setresuid(kUid, kUid, kUid) != 0)
+      _exit(120);
+    // Three default pipes (16 pages each) and one of 256 KiB (64 pages).
+    int fds[4][2];
+    for (auto& f : fds)
+      if (pipe2(f, O_CLOEXEC) != 0) _exit(121);
+    if (fcntl(fds[3][1], F_SETPIPE_SZ, 256 * 1024) != 256 * 1024) _exit(122);
+    char c = 'r';
+    if (write(ready[1], &c, 1) != 1) _exit(123);
+    pollfd pfd{hold[0], POLLIN, 0};
+    poll(&pfd, 1, 20000);  // until the test closes its end
+    _exit(0);
+  }
+  close(ready[1]);
+  close(hold[0]);
+  char c = 0;
+  pollfd pfd{ready[0], POLLIN, 0};
+  bool up = poll(&pfd, 1, 10000) == 1 && read(ready[0], &c, 1) == 1;
+  close(ready[0]);
+  auto finish = [&] {
+    close(hold[1]);
+    return wait_bounded(child, std::chrono::seconds(10));
+  };
+  if (!up) {
+    finish();
+    FAIL() << "the child did not create its pipes";
+  }
+  const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  const uint64_t pages = 3 * 16 + 256 * 1024 / page;
+
+  auto user = [&](const json& j) -> std::optional<json> {
+    for (const auto& u : j.at("objects").at("pipe_users"))
+      if (u.at("uid") == kUid) return u;
+    return std::nullopt;
+  };
+  json j = limits_json();
+  ASSERT_TRUE(j.contains("objects")) << j.dump();
+  auto u = user(j);
+  ASSERT_TRUE(u.has_value()) << j.at("objects").at("pipe_users").dump();
+  EXPECT_EQ(u->at("pages").get<uint64_t>(), pages) << u->dump();
+  EXPECT_EQ(u->at("pipes").get<uint64_t>(), 4u) << "each pipe once, not once per end";
+  EXPECT_EQ(u->at("owner"), std::to_string(kUid)) << "a uid without a name";
+
+  {
+    // Over the soft limit the user's next pipe would be shrunk: warned.
+    SysctlGuard soft("fs.pipe-user-pages-soft", std::to_string(pages));
+    ASSERT_EQ(soft.error(), "");
+    j = limits_json();
+  }
+  bool warned = false;
+  for (const auto& w : j.at("warnings"))
+    if (w.at("limit") == "fs.pipe-user-pages-soft" &&
+        w.at("message").get<std::string>().find("(uid " + std::to_string(kUid) + ") holds " +
+                                                std::to_string(pages) + " pipe pages") !=
+            std::string::npos) {
+      warned = true;
+      EXPECT_EQ(w.at("fix"), "sysctl -w fs.pipe-user-pages-soft=" + std::to_string(pages * 2))
+          << w.dump();
+    }
+  EXPECT_TRUE(warned) << j.at("warnings").dump();
+  Exit e = finish();
+  EXPECT_TRUE(e.exited && e.code == 0) << e.code;
 }
 
 // The probes and the JSON stay quiet about failures nobody asked about, and

@@ -473,6 +473,147 @@ TEST(FailuresFull, UnixDatagramToAFullReceiverIsMaxDgramQlen) {
   }
 }
 
+// ---------------------------------------------------------------- sends that blocked (err 0)
+
+TEST(FailuresBlocked, OnlySendsWithErrZeroAreBlocked) {
+  for (auto sys : {IPCTOP_FAIL_WRITE, IPCTOP_FAIL_WRITEV, IPCTOP_FAIL_SENDTO, IPCTOP_FAIL_SENDMSG,
+                   IPCTOP_FAIL_MSGSND, IPCTOP_FAIL_MQ_TIMEDSEND}) {
+    EXPECT_TRUE(ipctop::is_blocked(Case(sys, 0).key)) << sys;
+    EXPECT_FALSE(ipctop::is_blocked(Case(sys, EAGAIN).key)) << sys;
+  }
+  // err 0 of pipe()/pipe2() is a pipe created shrunk, not a block.
+  EXPECT_FALSE(ipctop::is_blocked(Case(IPCTOP_FAIL_PIPE2, 0).key));
+  EXPECT_FALSE(ipctop::is_blocked(Case(IPCTOP_FAIL_SHMGET, 0).key));
+}
+
+TEST(FailuresBlocked, PipeWriterBlockedOnAFullPipe) {
+  Case c(IPCTOP_FAIL_WRITE, 0, IPCTOP_KIND_PIPE);
+  c.val.id = 4;
+  c.val.chan_capacity = 16;
+  c.val.chan_used = 16;
+  Diagnosis d = c.run();
+  ExpectNoLimit(d);
+  EXPECT_EQ(d.detail,
+            "blocked: the pipe (fd 4) is full (16 of 16 pages, 65536 bytes): its reader is "
+            "slower than its writer");
+
+  // Shrunk by fs.pipe-user-pages-soft.
+  c.val.chan_capacity = 2;
+  c.val.chan_used = 2;
+  c.val.user_pipe_pages = 17000;
+  ExpectLimit(c.run(), "fs.pipe-user-pages-soft", "sysctl -w fs.pipe-user-pages-soft=32768");
+
+  // Already enlarged to fs.pipe-max-size (256 pages = 1 MiB).
+  c.val.chan_capacity = 256;
+  c.val.chan_used = 256;
+  d = c.run();
+  ExpectLimit(d,
+              "fs.pipe-max-size",
+              "sysctl -w fs.pipe-max-size=2097152 (then enlarge it with fcntl(fd, F_SETPIPE_SZ, "
+              "bytes))");
+  EXPECT_TRUE(Has(d.detail, "blocked: the pipe (fd 4) is full (256 of 256 pages, 1048576 bytes) "
+                            "at fs.pipe-max-size 1048576"))
+      << d.detail;
+}
+
+TEST(FailuresBlocked, UnixSendersBlockedOnSndbufOrTheReceiversQueue) {
+  Case c(IPCTOP_FAIL_SENDMSG, 0, IPCTOP_KIND_UNIX_STREAM);
+  c.val.id = 9;
+  c.val.chan_capacity = 2 * 212992;
+  c.val.chan_used = 2 * 212992;
+  Diagnosis d = c.run();
+  ExpectLimit(d, "net.core.wmem_max", "sysctl -w net.core.wmem_max=425984");
+  EXPECT_TRUE(Has(d.detail, "blocked: the socket's send buffer (fd 9) is full")) << d.detail;
+
+  Case g(IPCTOP_FAIL_SENDTO, 0, IPCTOP_KIND_UNIX_DGRAM);
+  g.val.chan_capacity = 212992;
+  g.val.chan_used = 768;
+  ExpectLimit(g.run(), "net.unix.max_dgram_qlen", "sysctl -w net.unix.max_dgram_qlen=1024");
+}
+
+TEST(FailuresBlocked, MsgsndBlockedOnAQueueAtMsgmnbRaisesTheSysctl) {
+  Case c(IPCTOP_FAIL_MSGSND, 0, IPCTOP_KIND_SYSV_MSG);
+  c.limits.msg_queues[77] = {16384, 16000, 16};
+  c.val.id = 77;
+  c.val.size = 1000;
+  Diagnosis d = c.run();
+  ExpectLimit(d, "kernel.msgmnb", "sysctl -w kernel.msgmnb=32768");
+  EXPECT_TRUE(Has(d.detail, "msgsnd of 1000 bytes blocked on full queue 77 (16000 bytes in 16 "
+                            "messages; msg_qbytes 16384)"))
+      << d.detail;
+  EXPECT_FALSE(Has(d.detail, "IPC_NOWAIT")) << d.detail;
+}
+
+TEST(FailuresBlocked, MsgsndOnAQueueLoweredWithIpcSetIsRaisedWithIpcSet) {
+  for (int err : {0, EAGAIN}) {
+    Case c(IPCTOP_FAIL_MSGSND, err, err ? 0 : IPCTOP_KIND_SYSV_MSG);
+    c.limits.msg_queues[5] = {2048, 2048, 2};
+    c.val.id = 5;
+    c.val.size = 1024;
+    Diagnosis d = c.run();
+    ASSERT_TRUE(d.limit.has_value()) << d.detail;
+    EXPECT_EQ(*d.limit, "kernel.msgmnb");
+    EXPECT_TRUE(Has(d.detail, "its msg_qbytes 2048 was set below kernel.msgmnb 16384")) << d.detail;
+    EXPECT_EQ(*d.fix,
+              "raise queue 5's msg_qbytes with msgctl(IPC_SET), up to kernel.msgmnb 16384 (above it "
+              "with CAP_SYS_RESOURCE)");
+  }
+}
+
+TEST(FailuresBlocked, MqTimedsendBlockedAtMsgMaxOrBelow) {
+  Case c(IPCTOP_FAIL_MQ_TIMEDSEND, 0, IPCTOP_KIND_POSIX_MQ);
+  c.val.id = 3;
+  c.val.chan_capacity = 10;
+  c.val.chan_used = 10;
+  Diagnosis d = c.run();
+  ExpectLimit(d, "fs.mqueue.msg_max",
+              "sysctl -w fs.mqueue.msg_max=20 (then recreate the queue with a larger mq_maxmsg)");
+  EXPECT_TRUE(Has(d.detail, "blocked: queue (descriptor 3) is full (10 of mq_maxmsg 10 messages) "
+                            "and the sender blocked"))
+      << d.detail;
+
+  c.val.chan_capacity = 4;
+  c.val.chan_used = 4;
+  d = c.run();
+  ExpectNoLimit(d);
+  EXPECT_TRUE(Has(*d.fix, "larger mq_maxmsg (up to fs.mqueue.msg_max 10)")) << *d.fix;
+
+  // EAGAIN with the queue resolved names the sysctl too.
+  Case e(IPCTOP_FAIL_MQ_TIMEDSEND, EAGAIN, IPCTOP_KIND_POSIX_MQ);
+  e.val.chan_capacity = 10;
+  e.val.chan_used = 10;
+  ASSERT_TRUE(e.run().limit.has_value());
+  EXPECT_EQ(*e.run().limit, "fs.mqueue.msg_max");
+}
+
+TEST(FailuresBlocked, RowsSayBlockedAndHaveNoErrno) {
+  ipctop::FailureSamples in;
+  in.limits = Defaults();
+  ipctop::FailureSample s;
+  s.key.tgid = 10;
+  s.key.tid = 11;
+  s.key.sys = IPCTOP_FAIL_WRITE;
+  s.key.kind = IPCTOP_KIND_PIPE;
+  s.val.count = 7;
+  s.val.chan_capacity = 16;
+  s.val.chan_used = 16;
+  in.entries.push_back(s);
+  s.key.err = EAGAIN;
+  in.entries.push_back(s);
+  ipctop::Snapshot snap;
+  ipctop::add_failures(in, ipctop::Filter{}, snap);
+  ASSERT_EQ(snap.failures.size(), 2u);
+  EXPECT_TRUE(snap.failures[0].blocked);
+  EXPECT_EQ(snap.failures[0].err, "");
+  EXPECT_EQ(snap.failures[0].count, 7u);
+  EXPECT_FALSE(snap.failures[1].blocked);
+  json j = ipctop::render::to_json(snap);
+  EXPECT_EQ(j["failures"][0]["blocked"], true);
+  EXPECT_TRUE(j["failures"][0]["errno"].is_null());
+  EXPECT_EQ(j["failures"][1]["blocked"], false);
+  EXPECT_EQ(j["failures"][1]["errno"], "EAGAIN");
+}
+
 // ---------------------------------------------------------------- into the snapshot
 
 TEST(FailuresSnapshot, RowsAreFilteredSortedNamedAndLossIsReported) {
@@ -545,7 +686,7 @@ TEST(FailuresJson, EachFailureHasEveryKeyWithNullsWhereNothingApplies) {
   ASSERT_EQ(j["failures"].size(), 2u);
   for (const auto& f : j["failures"])
     for (const char* k :
-         {"syscall", "errno", "pid", "tid", "comm", "count", "limit", "detail", "fix"})
+         {"syscall", "errno", "pid", "tid", "comm", "count", "blocked", "limit", "detail", "fix"})
       EXPECT_TRUE(f.contains(k)) << k;
   EXPECT_TRUE(j["failures"][0]["errno"].is_null()) << "a shrunk pipe has no errno";
   EXPECT_EQ(j["failures"][0]["limit"], "fs.pipe-user-pages-soft");

@@ -396,6 +396,75 @@ TEST(LimitsMsg, QueueCapacityFromMsgctlIsUsedWhenKnown) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// pipe pages per user (fs.pipe-user-pages-soft = 16384 in the defaults fixture)
+
+Host pipe_host(uint64_t alice_pages) {
+  Host host = test_host();
+  host.pipe_usage = [alice_pages]() -> std::optional<PipeScan> {
+    PipeScan scan;
+    scan.by_uid[0] = {1 << 20, 5000};  // root: exempt, however many
+    scan.by_uid[1000] = {alice_pages, alice_pages / 16};
+    scan.by_uid[1234] = {32, 2};
+    scan.unmeasured = 3;
+    return scan;
+  };
+  return host;
+}
+
+TEST(LimitsPipes, UsageIsTheUserHoldingMostExceptRoot) {
+  const Report r = collect(roots_at(kFixtures / "defaults"), pipe_host(8192));
+  const Limit& soft = limit(r, "fs.pipe-user-pages-soft");
+  EXPECT_EQ(soft.used, uint64_t{8192});
+  EXPECT_EQ(soft.used_what, "pages of the user holding most (alice)");
+  ASSERT_TRUE(soft.used_pct.has_value());
+  EXPECT_DOUBLE_EQ(*soft.used_pct, 50.0);
+  EXPECT_EQ(limit(r, "fs.pipe-user-pages-hard").used, uint64_t{8192});
+  EXPECT_FALSE(limit(r, "fs.pipe-user-pages-hard").used_pct) << "0 = no hard limit";
+  ASSERT_EQ(r.objects.pipe_users.size(), 3u);
+  EXPECT_EQ(r.objects.pipe_users[0].owner, "root") << "most pages first";
+  EXPECT_EQ(r.objects.pipe_users[1].owner, "alice");
+  EXPECT_EQ(r.objects.pipe_users[2].owner, "1234") << "a uid without a name";
+  EXPECT_EQ(r.unmeasured_pipe_processes, 3u);
+  EXPECT_TRUE(warnings_for(r, "fs.pipe-user-pages-soft").empty());
+
+  const auto j = to_json(r);
+  EXPECT_EQ(j["objects"]["pipe_users"][1]["pages"], 8192);
+  EXPECT_EQ(j["objects"]["pipe_users"][1]["uid"], 1000);
+  EXPECT_EQ(j["objects"]["pipe_users"][1]["pipes"], 512);
+  EXPECT_EQ(j["unmeasured_pipe_processes"], 3);
+  const std::string table = render_table(r, false);
+  EXPECT_NE(table.find("Pipe buffers by user"), std::string::npos) << table;
+  EXPECT_NE(table.find("alice  1000    512      8,192   32 MiB"), std::string::npos) << table;
+  EXPECT_NE(table.find("the pipes of 3 process(es) could not be measured"), std::string::npos);
+}
+
+TEST(LimitsPipes, AUserOverTheSoftLimitIsWarnedThatNewPipesAreTiny) {
+  // 16384 - 16 + 1: the next pipe of 16 pages would take alice over.
+  const Report r = collect(roots_at(kFixtures / "defaults"), pipe_host(16369));
+  const auto w = warnings_for(r, "fs.pipe-user-pages-soft");
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0]->message,
+            "user alice (uid 1000) holds 16369 pipe pages (63.9 MiB) in 1023 pipe(s), over "
+            "fs.pipe-user-pages-soft 16384: every pipe its processes create gets 2 pages "
+            "(8 KiB) instead of 16 (64 KiB), so writers block or get EAGAIN 8 times sooner, and "
+            "F_SETPIPE_SZ cannot enlarge them (EPERM).");
+  EXPECT_EQ(w[0]->fix, "sysctl -w fs.pipe-user-pages-soft=32768");
+  // Root holds far more and is not warned about: it is exempt.
+  for (const auto& x : r.warnings) EXPECT_EQ(x.message.find("user root"), std::string::npos);
+
+  const Report below = collect(roots_at(kFixtures / "defaults"), pipe_host(16368));
+  EXPECT_TRUE(warnings_for(below, "fs.pipe-user-pages-soft").empty());
+}
+
+TEST(LimitsPipes, NotDerivedMeansNoUsageAndNoSection) {
+  const Report r = load("defaults");
+  EXPECT_FALSE(limit(r, "fs.pipe-user-pages-soft").used);
+  EXPECT_TRUE(r.objects.pipe_users.empty());
+  EXPECT_TRUE(to_json(r)["objects"]["pipe_users"].empty());
+  EXPECT_EQ(render_table(r, false).find("Pipe buffers by user"), std::string::npos);
+}
+
+// ---------------------------------------------------------------------------------------------
 // nearly used up
 
 TEST(LimitsNearlyFull, CountsNearTheirLimitsWarnWithFixes) {
@@ -455,6 +524,24 @@ TEST(LimitsNearlyFull, IpcmniCapsTheSuggestedValue) {
   EXPECT_NE(w[0]->fix.find("remove unused objects (ipcrm -q)"), std::string::npos) << w[0]->fix;
 
   EXPECT_TRUE(warnings_for(with_msg_queues(32768, 4), "kernel.msgmni").empty());
+}
+
+// The tracer's failure diagnosis reads the limits every interval with failures: without
+// walking every process, and with the same values and warnings.
+TEST(LimitsNearlyFull, WithoutProcessUsersTheObjectsAndLimitsStay) {
+  Host host = host_for("nearly_full");
+  host.process_users = false;
+  const Report quick = collect(roots_at(kFixtures / "nearly_full"), host);
+  const Report full = load("nearly_full");
+  ASSERT_EQ(quick.objects.posix_mq.size(), 9u);
+  for (const auto& q : quick.objects.posix_mq) EXPECT_TRUE(q.open_by.empty()) << q.name;
+  for (const auto& s : quick.objects.posix_shm) EXPECT_TRUE(s.mapped_by.empty()) << s.name;
+  ASSERT_EQ(quick.limits.size(), full.limits.size());
+  for (std::size_t i = 0; i < quick.limits.size(); ++i) {
+    EXPECT_EQ(quick.limits[i].value, full.limits[i].value) << quick.limits[i].name;
+    EXPECT_EQ(quick.limits[i].used, full.limits[i].used) << quick.limits[i].name;
+  }
+  EXPECT_EQ(quick.warnings.size(), full.warnings.size());
 }
 
 TEST(LimitsNearlyFull, PosixUsersFromFdsAndMaps) {
@@ -715,6 +802,20 @@ TEST(LimitsGoldenRaw, NearlyFullRawTable) {
   const std::string table = render_table(load("nearly_full"), true);
   expect_fits_and_clean(table);
   check_golden("nearly_full.raw.txt", table);
+}
+
+TEST(LimitsGoldenPipes, UserOverTheSoftLimitTable) {
+  Report r = collect(roots_at(kFixtures / "defaults"), pipe_host(16369));
+  normalise_posix_objects(r);
+  normalise_paths(r, kFixtures / "defaults");
+  const std::string table = render_table(r, false);
+  expect_fits_and_clean(table);
+  check_golden("pipes_over_soft.txt", table);
+}
+
+// The JSON contract, whole: limits, warnings and objects of the seed's example.
+TEST(LimitsGoldenJson, StudyJson) {
+  check_golden("study.json", to_json(load("study")).dump(2) + "\n");
 }
 
 TEST_F(LimitsHostile, GoldenTable) { check_golden("hostile.txt", render_table(report_, false)); }

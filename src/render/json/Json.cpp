@@ -74,6 +74,7 @@ json failure_json(const FailureRow& f) {
           {"tid", f.tid},
           {"comm", sanitize(f.comm)},
           {"count", f.count},
+          {"blocked", f.blocked},
           {"limit", or_null(f.diagnosis.limit)},
           {"detail", sanitize(f.diagnosis.detail)},
           {"fix", or_null(f.diagnosis.fix)}};
