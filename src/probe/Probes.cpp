@@ -466,6 +466,14 @@ KernelSample Probes::drain(double unix_time) {
                       s.threads.push_back(std::move(t));
                     });
   s.failures = im.drain_failures();
+  // Records again, after the maps: a thread that forked, moved data and
+  // exited while the maps were read has a flow in this sample, and its
+  // fork record (committed before it ran) must be in it too, or it would
+  // be named from /proc, where it is already gone.
+  ring_buffer__consume(im.ring);
+  for (auto& r : im.records) s.records.push_back(std::move(r));
+  im.records.clear();
+  s.records_malformed = im.malformed;
   return s;
 }
 
