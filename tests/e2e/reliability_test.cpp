@@ -379,3 +379,90 @@ TEST(Hostile, RawOutputBytesHoldNoControlCharacters) {
 
 }  // namespace
 }  // namespace e2e
+
+namespace e2e {
+namespace {
+
+// ---- forced feature overrides: each fallback and message, on a kernel that has everything ----
+
+struct EnvRun {
+  Exit exit;
+  std::string out, err;
+};
+
+EnvRun run_with_env(const std::vector<std::string>& args, const std::string& name, const std::string& value) {
+  TempDir dir;
+  std::vector<std::string> argv{IPCTOP_BIN};
+  argv.insert(argv.end(), args.begin(), args.end());
+  pid_t pid = spawn(argv, dir.file("o"), dir.file("e"), [&] { return setenv(name.c_str(), value.c_str(), 1) == 0; });
+  EnvRun r;
+  r.exit = wait_bounded(pid, std::chrono::seconds(30));
+  r.out = read_file(dir.file("o"));
+  r.err = read_file(dir.file("e"));
+  return r;
+}
+
+std::string probe_line(const std::string& features, const std::string& probe) {
+  auto at = features.find("  " + probe + " ");
+  if (at == std::string::npos) return "";
+  return features.substr(at, features.find('\n', at) - at);
+}
+
+TEST(Overrides, NoBtfIsOneClearLineAndStatus1) {
+  EnvRun r = run_with_env({"--json", "-n", "1"}, "IPCTOP_FORCE_NO_BTF", "1");
+  ASSERT_TRUE(r.exit.exited);
+  EXPECT_EQ(r.exit.code, 1);
+  EXPECT_TRUE(r.out.empty());
+  EXPECT_NE(r.err.find("kernel BTF not found"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("CONFIG_DEBUG_INFO_BTF"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("IPCTOP_FORCE_NO_BTF"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+TEST(Overrides, RefusedTpBtfFallsBackToRawTpAndSaysWhatIsMissing) {
+  EnvRun f = run_with_env({"--features"}, "IPCTOP_FORCE_NO_TP_BTF", "1");
+  ASSERT_TRUE(f.exit.exited && f.exit.code == 0) << f.err;
+  EXPECT_NE(f.out.find("object variant: raw_tp"), std::string::npos) << f.out;
+  EXPECT_NE(f.out.find("IPCTOP_FORCE_NO_TP_BTF"), std::string::npos) << f.out;
+  EXPECT_NE(probe_line(f.out, "sched_switch").find("raw_tp"), std::string::npos) << f.out;
+  std::string ipc = probe_line(f.out, "ipc_syscalls");
+  EXPECT_NE(ipc.find("MISSING"), std::string::npos) << ipc;
+  EXPECT_NE(ipc.find("needs tp_btf"), std::string::npos) << ipc;
+
+  // It still runs: scheduler figures, a warning naming what is not traced.
+  EnvRun r = run_with_env({"--json", "-d", "0.3", "-n", "2"}, "IPCTOP_FORCE_NO_TP_BTF", "1");
+  ASSERT_TRUE(r.exit.exited && r.exit.code == 0) << r.err;
+  EXPECT_NE(r.err.find("probe ipc_syscalls (sys_exit) not attached"), std::string::npos) << r.err;
+  auto snaps = parse_ndjson(r.out);
+  ASSERT_EQ(snaps.size(), 2u);
+  uint64_t switches = 0;
+  for (const auto& c : snaps.back().at("cpus")) switches += c.at("ctx_switches").get<uint64_t>();
+  EXPECT_GT(switches, 0u);
+}
+
+TEST(Overrides, MissingTracepointsDegradeOrFailClearly) {
+  EnvRun f = run_with_env({"--features"}, "IPCTOP_FORCE_NO_TRACEPOINT", "sys_exit");
+  ASSERT_TRUE(f.exit.exited && f.exit.code == 0) << f.err;
+  std::string ipc = probe_line(f.out, "ipc_syscalls");
+  EXPECT_NE(ipc.find("MISSING"), std::string::npos) << ipc;
+  EXPECT_NE(ipc.find("kernel has no tracepoint sys_exit (forced"), std::string::npos) << ipc;
+  EXPECT_NE(probe_line(f.out, "sched_switch").find("tp_btf"), std::string::npos) << f.out;
+
+  EnvRun none = run_with_env({"--json", "-n", "1"}, "IPCTOP_FORCE_NO_TRACEPOINT", "sched_switch,sys_exit");
+  ASSERT_TRUE(none.exit.exited);
+  EXPECT_EQ(none.exit.code, 1);
+  EXPECT_NE(none.err.find("no essential probe could attach"), std::string::npos) << none.err;
+  EXPECT_NE(none.err.find("sched_switch: kernel has no tracepoint sched_switch"), std::string::npos) << none.err;
+}
+
+TEST(Overrides, RefusedProgramLeavesTheOthersExact) {
+  EnvRun f = run_with_env({"--features"}, "IPCTOP_FORCE_REFUSE", "handle_skb_copy_datagram_iovec");
+  ASSERT_TRUE(f.exit.exited && f.exit.code == 0) << f.err;
+  std::string line = probe_line(f.out, "unix_datagram_receive");
+  EXPECT_NE(line.find("MISSING"), std::string::npos) << line;
+  EXPECT_NE(line.find("refused by the kernel"), std::string::npos) << line;
+  EXPECT_NE(probe_line(f.out, "ipc_syscalls").find("tp_btf"), std::string::npos) << f.out;
+}
+
+}  // namespace
+}  // namespace e2e
