@@ -11,6 +11,7 @@ packages=(
   libfmt-dev nlohmann-json3-dev libncurses-dev libgtest-dev
   groff-base
   netcat-openbsd iproute2
+  libclang-rt-14-dev
 )
 missing=()
 for p in "${packages[@]}"; do

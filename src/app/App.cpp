@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "app/Privileges.h"
 #include "app/ProcNames.h"
 #include "cli/Options.h"
 #include "limits/Limits.h"
@@ -122,6 +123,9 @@ int run_trace(const cli::Options& opts) {
       std::cerr << fmt::format("ipctop: probe {} ({}) not attached: {}\n", p.name, p.tracepoint,
                                p.reason);
   }
+  // Least privilege: everything privileged is open by now.
+  if (auto problem = drop_capabilities_after_attach())
+    std::cerr << "ipctop: warning: could not drop every capability: " << *problem << '\n';
   std::cerr << fmt::format("ipctop: tracing ({} of {} probes attached, {}); interrupt to stop\n",
                            attached, probes->report().probes.size(),
                            probes->report().object_variant);

@@ -65,8 +65,20 @@ struct Flag {
   std::function<std::optional<std::string>(Options&, const std::string&)> apply;
 };
 
+// An argument echoed in an error: control bytes and bytes outside ASCII as
+// \xNN (argv can hold escape sequences too), and at most 64 bytes of it.
+std::string printable(const std::string& arg) {
+  std::string out;
+  for (size_t i = 0; i < arg.size(); ++i) {
+    if (i == 64) return out + "...";
+    auto c = static_cast<unsigned char>(arg[i]);
+    out += c < 0x20 || c >= 0x7f ? fmt::format("\\x{:02x}", c) : std::string(1, arg[i]);
+  }
+  return out;
+}
+
 std::optional<std::string> bad(const char* flag, const std::string& v, const char* want) {
-  return fmt::format("invalid value '{}' for {}: expected {}", v, flag, want);
+  return fmt::format("invalid value '{}' for {}: expected {}", printable(v), flag, want);
 }
 
 const std::vector<Flag>& flags() {
@@ -191,8 +203,8 @@ std::variant<Options, UsageError> parse(const std::vector<std::string>& args) {
     const Flag* flag = find_flag(name);
     if (!flag) {
       if (name.empty() || name[0] != '-')
-        return UsageError{fmt::format("unexpected argument '{}'", args[i])};
-      return UsageError{fmt::format("unknown option '{}'", name)};
+        return UsageError{fmt::format("unexpected argument '{}'", printable(args[i]))};
+      return UsageError{fmt::format("unknown option '{}'", printable(name))};
     }
     if (flag->arg && !value) {
       if (i + 1 >= args.size())

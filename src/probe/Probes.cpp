@@ -21,12 +21,14 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <string_view>
 
 #include <fmt/format.h>
 
 #include "ipctop_btf.skel.h"
 #include "ipctop_raw.skel.h"
 #include "model/Decode.h"
+#include "probe/Overrides.h"
 
 namespace ipctop::probe {
 
@@ -312,9 +314,10 @@ Probes::~Probes() = default;
 
 std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config) {
   libbpf_set_print(capture_libbpf);
+  const Overrides forced = Overrides::from_environment();
   Report report;
   report.btf_path = kVmlinuxBtf;
-  report.btf_present = access(kVmlinuxBtf, R_OK) == 0;
+  report.btf_present = access(kVmlinuxBtf, R_OK) == 0 && !forced.no_btf;
   report.possible_cpus = static_cast<uint32_t>(std::max(libbpf_num_possible_cpus(), 1));
   {
     auto missing = missing_capabilities();
@@ -329,14 +332,15 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
   }
   if (!report.btf_present)
     return Error{
-        fmt::format("kernel BTF not found at {}: ipctop needs a kernel built with "
+        fmt::format("kernel BTF not found at {}{}: ipctop needs a kernel built with "
                     "CONFIG_DEBUG_INFO_BTF=y (stock Debian, Ubuntu, Fedora and RHEL "
                     "kernels have it)",
-                    kVmlinuxBtf)};
+                    kVmlinuxBtf, forced.no_btf ? " (forced by IPCTOP_FORCE_NO_BTF)" : "")};
   btf* vmlinux = btf__load_vmlinux_btf();
   if (!vmlinux)
     return Error{fmt::format("cannot read kernel BTF at {}: {}", kVmlinuxBtf, strerror(errno))};
   auto tracepoint_exists = [&](const char* tp) {
+    if (forced.no_tracepoint.contains(tp)) return false;
     return btf__find_by_name_kind(vmlinux, fmt::format("btf_trace_{}", tp).c_str(),
                                   BTF_KIND_TYPEDEF) > 0;
   };
@@ -359,6 +363,10 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
   auto impl = std::make_unique<Impl>();
   impl->ncpu = report.possible_cpus;
   for (const auto& variant : kVariants) {
+    if (forced.no_tp_btf && std::string_view(variant.name) == "tp_btf") {
+      report.notes.push_back("tp_btf: refused (forced by IPCTOP_FORCE_NO_TP_BTF)");
+      continue;
+    }
     std::map<std::string, std::string> disabled;  // program -> why
     for (int attempt = 0; attempt < 8 && !impl->obj; ++attempt) {
       size_t size = 0;
@@ -384,7 +392,15 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
         bpf_program* prog = bpf_object__find_program_by_name(obj, p.program);
         if (!prog) continue;
         if (!tracepoint_exists(p.tracepoint))
-          disabled.try_emplace(p.program, fmt::format("kernel has no tracepoint {}", p.tracepoint));
+          disabled.try_emplace(p.program,
+                               fmt::format("kernel has no tracepoint {}{}", p.tracepoint,
+                                           forced.no_tracepoint.contains(p.tracepoint)
+                                               ? " (forced by IPCTOP_FORCE_NO_TRACEPOINT)"
+                                               : ""));
+        if (forced.refuse.contains(p.program))
+          disabled.try_emplace(p.program,
+                               "refused by the kernel: Permission denied (forced by "
+                               "IPCTOP_FORCE_REFUSE)");
         if (disabled.contains(p.program)) bpf_program__set_autoload(prog, false);
       }
       libbpf_log().clear();
@@ -539,6 +555,14 @@ KernelSample Probes::drain(double unix_time) {
       if (it != im.conn_cache.end()) s.conns[f.key.chan_ino] = it->second;
     }
   }
+  // Records again, after the maps: a thread that forked, moved data and
+  // exited while the maps were read has a flow in this sample, and its
+  // fork record (committed before it ran) must be in it too, or it would
+  // be named from /proc, where it is already gone.
+  ring_buffer__consume(im.ring);
+  for (auto& r : im.records) s.records.push_back(std::move(r));
+  im.records.clear();
+  s.records_malformed = im.malformed;
   return s;
 }
 
