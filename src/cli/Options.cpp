@@ -130,6 +130,11 @@ const std::vector<Flag>& flags() {
          o.fail_on_loss = true;
          return std::optional<std::string>{};
        }},
+      {"--no-bpf", 0, nullptr,
+       [](Options& o, const std::string&) {
+         o.no_bpf = true;
+         return std::optional<std::string>{};
+       }},
       {"--raw", 0, nullptr,
        [](Options& o, const std::string&) {
          o.raw = true;
@@ -215,7 +220,8 @@ std::string help_text() {
 
 Show which processes and threads talk to which over pipes, FIFOs and unix
 sockets, how many bytes and messages, on which CPU, and what it costs them in
-context switches. Needs root, or CAP_BPF and CAP_PERFMON.
+context switches. Needs root, or CAP_BPF and CAP_PERFMON; without them it
+shows the channel endpoints and context switches it can read from /proc.
 
 Options:
       --json               print one JSON object per interval (NDJSON, schema ipctop/1)
@@ -228,6 +234,9 @@ Options:
       --max-channels N     kernel attribution queue table size (default 16384)
       --ringbuf-size BYTES lifecycle ring buffer size, a power of two (default 262144)
       --fail-on-loss       exit with status 3 if any event was lost
+      --no-bpf             without eBPF or root: who holds which pipe, FIFO, socket
+                           and queue, and context switches, from /proc and
+                           sock_diag (no traffic); automatic when BPF is not permitted
   -h, --help               show this help
   -V, --version            show the version
 

@@ -25,6 +25,7 @@ struct Options {
   uint32_t max_channels = 16384;
   uint32_t ringbuf_bytes = 256 * 1024;
   bool fail_on_loss = false;
+  bool no_bpf = false;  // endpoints and context switches from /proc, no traffic
 };
 
 struct UsageError {

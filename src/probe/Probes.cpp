@@ -282,7 +282,8 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
       return Error{
           fmt::format("not permitted to load BPF programs: missing {} (run as root, "
                       "e.g. 'sudo ipctop', or grant CAP_BPF and CAP_PERFMON)",
-                      fmt::join(missing, " and "))};
+                      fmt::join(missing, " and ")),
+          true};
   }
   if (!report.btf_present)
     return Error{
@@ -314,6 +315,7 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
 
   auto impl = std::make_unique<Impl>();
   impl->ncpu = report.possible_cpus;
+  bool refused = false;  // a load failed with EPERM: privileges, lockdown or a seccomp filter
   for (const auto& variant : kVariants) {
     std::map<std::string, std::string> disabled;  // program -> why
     for (int attempt = 0; attempt < 8 && !impl->obj; ++attempt) {
@@ -357,6 +359,7 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
             fmt::format("refused by the kernel: {} ({})", strerror(err), last_lines(verifier, 2));
         continue;
       }
+      refused |= err == EPERM;
       report.notes.push_back(
           fmt::format("{}: load failed: {} ({})", variant.name, strerror(err), last_lines(log, 3)));
       break;
@@ -388,7 +391,8 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
   btf__free(vmlinux);
   if (!impl->obj)
     return Error{
-        fmt::format("no probe variant could be loaded: {}", fmt::join(report.notes, "; "))};
+        fmt::format("no probe variant could be loaded: {}", fmt::join(report.notes, "; ")),
+        refused};
   bool any_essential = false;
   for (const auto& st : report.probes) any_essential |= st.essential && st.attached;
   if (!any_essential) {
