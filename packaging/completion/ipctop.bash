@@ -13,6 +13,8 @@ _ipctop_parse_help()
     declare -gA _ipctop_args=()
     while IFS= read -r line; do
         [[ $line =~ $re ]] || continue
+        # "limits" repeats --json: list each option once.
+        [[ " ${_ipctop_opts[*]} " == *" ${BASH_REMATCH[3]} "* ]] && continue
         _ipctop_opts+=("${BASH_REMATCH[3]}")
         [[ -n ${BASH_REMATCH[2]} ]] && _ipctop_opts+=("-${BASH_REMATCH[2]}")
         if [[ -n ${BASH_REMATCH[5]} ]]; then
@@ -46,9 +48,9 @@ _ipctop_value()
 
 _ipctop()
 {
-    local cur=${COMP_WORDS[COMP_CWORD]}
+    local cur=${COMP_WORDS[COMP_CWORD]-}
     local prev=${COMP_WORDS[COMP_CWORD-1]-}
-    local cmd=${COMP_WORDS[0]}
+    local cmd=${COMP_WORDS[0]-ipctop}
     COMPREPLY=()
     command -v "$cmd" >/dev/null 2>&1 || cmd=ipctop
     _ipctop_parse_help "$cmd" || return 0
@@ -64,7 +66,7 @@ _ipctop()
     fi
     # bash splits "--opt=value" at '=' when COMP_WORDBREAKS has it (the default).
     if [[ $prev == = && $COMP_CWORD -ge 2 ]]; then
-        local opt=${COMP_WORDS[COMP_CWORD-2]}
+        local opt=${COMP_WORDS[COMP_CWORD-2]-}
         [[ -n ${_ipctop_args[$opt]-} ]] && _ipctop_value "${_ipctop_args[$opt]}" "$cur"
         return 0
     fi
