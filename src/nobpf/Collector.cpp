@@ -141,7 +141,9 @@ Snapshot Collector::collect(double unix_time, double interval_s) {
   FdTable fds;
   for (const auto& [pid, status] : statuses) {
     procfs::ProcessFds p = procfs::ipc_fds(proc_, static_cast<int>(pid));
-    if (p.error == EACCES || p.error == EPERM) ++snap.unreadable_processes;
+    // Kernel threads (kthreadd and its children) have no fds to miss.
+    const bool kernel_thread = pid == 2 || status.ppid == 2;
+    if ((p.error == EACCES || p.error == EPERM) && !kernel_thread) ++snap.unreadable_processes;
     if (!p.fds.empty()) fds.emplace(pid, std::move(p.fds));
   }
   procfs::SocketTables sockets = config_.sockets();

@@ -11,6 +11,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -152,6 +153,17 @@ bool parse_inet_diag(const void* data, size_t len, uint8_t protocol, SocketTable
     const size_t addr_bytes = s.family == AF_INET6 ? 16 : 4;
     std::memcpy(s.src.data(), msg->id.idiag_src, addr_bytes);
     std::memcpy(s.dst.data(), msg->id.idiag_dst, addr_bytes);
+    // A dual-stack server's end of a connection from an IPv4 client reads ::ffff:a.b.c.d:
+    // as IPv4, both ends of the connection have the same key.
+    static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (s.family == AF_INET6 && std::memcmp(s.src.data(), kMapped, 12) == 0 &&
+        std::memcmp(s.dst.data(), kMapped, 12) == 0) {
+      s.family = AF_INET;
+      std::memmove(s.src.data(), s.src.data() + 12, 4);
+      std::memmove(s.dst.data(), s.dst.data() + 12, 4);
+      std::fill(s.src.begin() + 4, s.src.end(), 0);
+      std::fill(s.dst.begin() + 4, s.dst.end(), 0);
+    }
     s.sport = ntohs(msg->id.idiag_sport);
     s.dport = ntohs(msg->id.idiag_dport);
     s.rqueue = msg->idiag_rqueue;

@@ -353,6 +353,27 @@ TEST(SockDiag, InetReplyGivesAddressesInHostOrder) {
   EXPECT_EQ(procfs::inet_endpoint(AF_INET6, t.inet_sockets[1].src, 80), "[::1]:80");
 }
 
+TEST(SockDiag, V4MappedAddressesOfADualStackSocketReadAsIpv4) {
+  Reply r;
+  inet_diag_msg m{};
+  m.idiag_family = AF_INET6;
+  m.id.idiag_sport = htons(5432);
+  m.id.idiag_dport = htons(40000);
+  m.id.idiag_src[2] = htonl(0xffff);
+  m.id.idiag_src[3] = htonl(0x7f000001);
+  m.id.idiag_dst[2] = htonl(0xffff);
+  m.id.idiag_dst[3] = htonl(0x7f000001);
+  r.message(SOCK_DIAG_BY_FAMILY, m);
+  procfs::SocketTables t;
+  bool done = false;
+  ASSERT_TRUE(procfs::parse_inet_diag(r.bytes().data(), r.bytes().size(), IPPROTO_TCP, t, done));
+  ASSERT_EQ(t.inet_sockets.size(), 1u);
+  const auto& s = t.inet_sockets[0];
+  EXPECT_EQ(s.family, AF_INET);
+  EXPECT_EQ(procfs::inet_endpoint(s.family, s.src, s.sport), "127.0.0.1:5432");
+  EXPECT_EQ(procfs::inet_endpoint(s.family, s.dst, s.dport), "127.0.0.1:40000");
+}
+
 // ----------------------------------------------------------------------- joining
 
 FdEntry entry(int fd, FdKind kind, uint64_t ino, Access access, std::string target = "") {
