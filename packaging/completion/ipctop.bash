@@ -34,11 +34,10 @@ _ipctop_value()
             # Comma-separated lists: complete the last element.
             local head=${cur%"${cur##*,}"} pids
             pids=$(cd /proc 2>/dev/null && compgen -G '[0-9]*')
-            COMPREPLY=($(compgen -P "$head" -W "$pids" -- "${cur##*,}"))
+            mapfile -t COMPREPLY < <(compgen -P "$head" -W "$pids" -- "${cur##*,}")
             ;;
         FILE* | PATH* | DIR*)
-            local IFS=$'\n'
-            COMPREPLY=($(compgen -f -- "$cur"))
+            mapfile -t COMPREPLY < <(compgen -f -- "$cur")
             ;;
         *)
             COMPREPLY=()
@@ -75,9 +74,9 @@ _ipctop()
         return 0
     fi
     if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "${_ipctop_opts[*]}" -- "$cur"))
+        mapfile -t COMPREPLY < <(compgen -W "${_ipctop_opts[*]}" -- "$cur")
     elif [[ $COMP_CWORD -eq 1 ]]; then
-        COMPREPLY=($(compgen -W "limits" -- "$cur"))
+        mapfile -t COMPREPLY < <(compgen -W "limits" -- "$cur")
     fi
     return 0
 }

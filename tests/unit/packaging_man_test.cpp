@@ -6,9 +6,12 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "long_options.h"
+#include "render/json/Json.h"
 
 namespace {
 
@@ -81,6 +84,44 @@ TEST(ManPageWithoutRoot, SaysHowToRunWithoutRootAndWhatThatCosts) {
                         "setuid", "0750", "read kernel memory", "procfs", "sock_diag (7)",
                         "unreadable_processes", "voluntary", "lsfd (1)"})
     EXPECT_NE(text.find(s), std::string::npos) << s;
+}
+
+// Every key of a procfs snapshot with every optional field set is in the page, in bold.
+TEST(ManPageWithoutRoot, DocumentsEveryKeyOfAProcfsSnapshot) {
+  using namespace ipctop;
+  Snapshot s;
+  s.source = "procfs";
+  ProcessRow p;
+  p.threads.push_back(ThreadRow{});
+  s.processes.push_back(p);
+  ChannelRow c;
+  c.path = "/x";
+  c.size = 1;
+  c.queued = 1;
+  c.capacity = 1;
+  EndpointRow e;
+  e.fds = {3};
+  c.endpoints.push_back(e);
+  s.channels.push_back(c);
+  std::set<std::string> keys;
+  std::vector<nlohmann::json> todo = {render::to_json(s)};
+  while (!todo.empty()) {
+    nlohmann::json v = todo.back();
+    todo.pop_back();
+    if (!v.is_structured()) continue;
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      if (v.is_object()) keys.insert(it.key());
+      todo.push_back(it.value());
+    }
+  }
+  for (const char* k : {"source", "unreadable_processes", "fds", "size", "queued", "capacity"})
+    EXPECT_TRUE(keys.contains(k)) << k << " is not written";
+  const std::string text = Unescaped(ReadAll(Source() + "/man/ipctop.8"));
+  for (const auto& k : keys)
+    EXPECT_TRUE(text.find("\\fB" + k + "\\f") != std::string::npos ||
+                text.find(".B " + k + "\n") != std::string::npos ||
+                text.find(".BR " + k + " ") != std::string::npos)
+        << k << " is not documented in bold";
 }
 
 }  // namespace
