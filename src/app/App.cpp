@@ -102,13 +102,14 @@ int run_limits(const cli::Options& opts) {
 // snapshot covers the time since the start, like the traced ones.
 // `fallback`: BPF was refused, and the caller said why.
 int run_procfs(const cli::Options& opts, bool fallback) {
+  // The first counters are read while the collector is built: the interval starts before.
+  double last = monotonic_s();
   nobpf::Collector collector(nobpf::Config{"/proc", opts.pids, {}, {}});
   std::cerr << fmt::format(
       "ipctop: {}reading /proc every {} s: who holds which channel, and context switches; "
       "no traffic; interrupt to stop\n",
       fallback ? "continuing without BPF (as with --no-bpf), " : "", opts.interval_s);
   uint64_t printed = 0;
-  double last = monotonic_s();
   double next = last + opts.interval_s;
   for (;;) {
     bool stopping = g_stop != 0;
