@@ -50,6 +50,10 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # setcap for ipctop-setcap; not needed to run ipctop as root.
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libcap2-bin")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "bash-completion")
+# postinst gives an upgraded binary the capabilities ipctop-setcap gave the old one.
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
+    ${PROJECT_SOURCE_DIR}/packaging/deb/postinst ${PROJECT_SOURCE_DIR}/packaging/deb/postrm)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 # Files under /usr are root:root and not group- or world-writable, as dpkg expects.
 set(CPACK_INSTALL_DEFAULT_DIRECTORY_PERMISSIONS
     OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)

@@ -25,7 +25,7 @@ got=$(complete_words -- | sort -u)
 [ "$want" = "$got" ] || fail "options differ from --help: $(diff <(echo "$want") <(echo "$got") || true)"
 # Short options too.
 for short in -d -n -p -h -V; do
-  complete_words - | grep -qx -- "$short" || fail "$short not offered"
+  grep -qx -- "$short" <<<"$(complete_words -)" || fail "$short not offered"
 done
 
 # The command, in first position only.
@@ -33,10 +33,10 @@ done
 [ -z "$(complete_words --json l)" ] || fail "limits offered after an option"
 
 # Values: process ids after -p and --pid (also --pid=...), nothing after -d.
-complete_words -p "$$" | grep -qx "$$" || fail "-p does not offer this shell's pid $$"
-complete_words --pid "1,$$" | grep -qx "1,$$" || fail "--pid 1,PID does not complete the list"
-complete_words --pid = "$$" | grep -qx "$$" || fail "--pid=PID (split at =) does not offer pids"
-complete_words "--pid=$$" | grep -qx -- "--pid=$$" || fail "--pid=PID (one word) does not offer pids"
+grep -qx "$$" <<<"$(complete_words -p "$$")" || fail "-p does not offer this shell's pid $$"
+grep -qx "1,$$" <<<"$(complete_words --pid "1,$$")" || fail "--pid 1,PID does not complete the list"
+grep -qx "$$" <<<"$(complete_words --pid = "$$")" || fail "--pid=PID (split at =) does not offer pids"
+grep -qx -- "--pid=$$" <<<"$(complete_words "--pid=$$")" || fail "--pid=PID (one word) does not offer pids"
 [ -z "$(complete_words -d '')" ] || fail "-d offered '$(complete_words -d '')'"
 [ -z "$(complete_words --interval 0)" ] || fail "--interval completes something"
 

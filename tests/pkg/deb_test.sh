@@ -16,7 +16,7 @@ deb="$scratch/out/ipctop_${version}_${arch}.deb"
 [ -f "$deb" ] || fail "no $deb; built: $(ls "$scratch/out")"
 
 field() { dpkg-deb -f "$deb" "$1"; }
-in_depends() { tr ',' '\n' <<<"$depends" | awk '{print $1}' | grep -qxF "$1"; }
+in_depends() { grep -qxF "$1" <<<"$(tr ',' '\n' <<<"$depends" | awk '{print $1}')"; }
 [ "$(field Package)" = ipctop ] || fail "Package: $(field Package)"
 [ "$(field Version)" = "$version" ] || fail "Version: $(field Version)"
 [ "$(field Architecture)" = "$arch" ] || fail "Architecture: $(field Architecture)"
@@ -33,15 +33,15 @@ for path in ./usr/sbin/ipctop ./usr/sbin/ipctop-setcap ./usr/share/man/man8/ipct
   grep -q " $path\$" <<<"$contents" || fail "$path is not in the package"
 done
 # Everything root:root; nothing setuid, setgid or writable by others.
-if grep -v '^[d-]r[w-][x-]r-[x-]r-[x-] root/root ' <<<"$contents" | grep -q .; then
+if grep -q . <<<"$(grep -v '^[d-]r[w-][x-]r-[x-]r-[x-] root/root ' <<<"$contents")"; then
   fail "unexpected modes or owners: $(grep -v '^[d-]r[w-][x-]r-[x-]r-[x-] root/root ' <<<"$contents")"
 fi
 
 dpkg -x "$deb" "$scratch/root"
 bin="$scratch/root/usr/sbin/ipctop"
 [ "$("$bin" --version)" = "ipctop $version" ] || fail "--version says '$("$bin" --version)'"
-"$bin" --help | grep -q '^Usage: ipctop' || fail "--help"
-"$bin" --help | grep -q -- '--no-bpf' || fail "--help lacks --no-bpf"
+grep -q '^Usage: ipctop' <<<"$("$bin" --help)" || fail "--help"
+grep -q -- '--no-bpf' <<<"$("$bin" --help)" || fail "--help lacks --no-bpf"
 
 # Every library the binary needs comes from a package in Depends (dpkg-shlibdeps at work),
 # and the ones the brief names are there.
@@ -63,7 +63,7 @@ for page in ipctop ipctop-setcap; do
   gzip -t "$gz" || fail "$page.8.gz is not gzip"
   warnings=$(zcat "$gz" | groff -ww -man -Tutf8 -z 2>&1)
   [ -z "$warnings" ] || fail "$page(8) warnings: $warnings"
-  MANWIDTH=80 man -l "$gz" 2>/dev/null | grep -q '^NAME' || fail "man -l $page.8.gz"
+  grep -q '^NAME' <<<"$(MANWIDTH=80 man -l "$gz" 2>/dev/null)" || fail "man -l $page.8.gz"
 done
 grep -q 'License: GPL-2.0-only' "$scratch/root/usr/share/doc/ipctop/copyright" || fail "copyright"
 

@@ -45,21 +45,22 @@ caps=$(getcap "$copy")
 
 # An unprivileged user now traces: probes attached, a real snapshot from BPF, even with no
 # locked memory allowed at all.
+# shellcheck disable=SC2016 # $1 is the inner shell's
 out=$(cd / && nobody sh -c 'ulimit -l 0; timeout 30 "$1" --json -n 1 -d 0.3' _ "$copy" 2>"$scratch/err") ||
   fail "unprivileged run failed: $(cat "$scratch/err")"
 grep -q 'ipctop: tracing' "$scratch/err" || fail "not traced: $(cat "$scratch/err")"
 grep -q '"source":"bpf"' <<<"$out" || fail "snapshot not from BPF: ${out:0:200}"
-nobody "$copy" --features | grep -q 'capabilities:   CAP_BPF, CAP_PERFMON' || fail "--features"
+grep -q 'capabilities:   CAP_BPF, CAP_PERFMON' <<<"$(nobody "$copy" --features)" || fail "--features"
 
 # --group: only the group may run it.
 sh "$helper" --group nogroup "$copy" >/dev/null
 [ "$(stat -c '%a %G' "$copy")" = "750 nogroup" ] || fail "--group left $(stat -c '%a %G' "$copy")"
-getcap "$copy" | grep -q 'cap_bpf' || fail "--group dropped the capabilities"
+grep -q 'cap_bpf' <<<"$(getcap "$copy")" || fail "--group dropped the capabilities"
 nobody "$copy" --version >/dev/null || fail "a member of the group cannot run it"
 if other "$copy" --version 2>/dev/null; then fail "a user outside the group can run it"; fi
 
 # --status and --remove.
-sh "$helper" --status "$copy" | grep -q 'cap_bpf' || fail "--status"
+grep -q 'cap_bpf' <<<"$(sh "$helper" --status "$copy")" || fail "--status"
 sh "$helper" --remove "$copy" >/dev/null
 [ -z "$(getcap "$copy")" ] || fail "--remove left $(getcap "$copy")"
 [ "$(stat -c '%a %G' "$copy")" = "755 root" ] || fail "--remove left $(stat -c '%a %G' "$copy")"
