@@ -47,4 +47,10 @@ _ipctop || fail "_ipctop failed without a binary"
 
 command -v zsh >/dev/null || fail "zsh is not installed: packaging/install-deps.sh installs it"
 zsh -n "$src/packaging/completion/_ipctop" || fail "_ipctop does not parse in zsh"
+# zsh's completion system, for real, in a pseudo-terminal.
+zdir=$(mktemp -d /tmp/ipctop-zsh-test-XXXXXX)
+trap 'rm -rf "$zdir"' EXIT
+cp "$src/packaging/completion/_ipctop" "$zdir/"
+ln -s "$bin" "$zdir/ipctop"
+timeout 60 zsh -f "$src/tests/pkg/zsh_completion.zsh" "$zdir" || fail "zsh completion"
 echo ok
