@@ -1,5 +1,6 @@
 #include "app/App.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include "cli/Options.h"
 #include "limits/Limits.h"
 #include "model/Aggregator.h"
+#include "nobpf/Collector.h"
 #include "probe/Probes.h"
 #include "render/json/Json.h"
 
@@ -102,6 +104,41 @@ int run_limits(const cli::Options& opts) {
   return std::cout.good() ? 0 : 1;
 }
 
+// Without BPF: what /proc and sock_diag tell, once per interval. The first
+// snapshot covers the time since the start, like the traced ones.
+// `fallback`: BPF was refused, and the caller said why.
+int run_procfs(const cli::Options& opts, bool fallback) {
+  // The first counters are read while the collector is built: the interval starts before.
+  double last = monotonic_s();
+  nobpf::Collector collector(nobpf::Config{"/proc", opts.pids, {}, {}});
+  std::cerr << fmt::format(
+      "ipctop: {}reading /proc every {} s: who holds which channel, and context switches; "
+      "no traffic; interrupt to stop\n",
+      fallback ? "continuing without BPF (as with --no-bpf), " : "", opts.interval_s);
+  uint64_t printed = 0;
+  double next = last + opts.interval_s;
+  for (;;) {
+    bool stopping = g_stop != 0;
+    double now = monotonic_s();
+    if (!stopping && now < next) {
+      poll(nullptr, 0, static_cast<int>(std::ceil((next - now) * 1000)));  // a signal ends it
+      continue;
+    }
+    now = monotonic_s();
+    Snapshot snap = collector.collect(unix_s(), now - last);
+    for (const auto& err : collector.take_new_errors())
+      std::cerr << "ipctop: cannot read " << err << '\n';
+    last = now;
+    next += opts.interval_s;
+    if (next < now) next = now + opts.interval_s;
+    render::write_ndjson(snap, std::cout);
+    if (!std::cout.good()) break;
+    ++printed;
+    if (stopping || (opts.count && printed >= *opts.count)) break;
+  }
+  return 0;
+}
+
 int run_trace(const cli::Options& opts) {
   if (!opts.json) {
     std::cerr << "ipctop: the interactive view is not built yet; use 'ipctop --json' for "
@@ -109,10 +146,13 @@ int run_trace(const cli::Options& opts) {
     return kExitUsage;
   }
   install_signals();
+  if (opts.no_bpf) return run_procfs(opts, false);
   auto started = probe::Probes::start(
       {opts.max_flows, opts.max_threads, opts.max_channels, opts.ringbuf_bytes, opts.files});
   if (auto* err = std::get_if<probe::Error>(&started)) {
     std::cerr << "ipctop: " << err->message << '\n';
+    // Said once: every snapshot that follows carries "source":"procfs".
+    if (err->not_permitted) return run_procfs(opts, true);
     return kExitCannotTrace;
   }
   auto probes = std::move(std::get<std::unique_ptr<probe::Probes>>(started));

@@ -147,6 +147,11 @@ const std::vector<Flag>& flags() {
          o.files = true;
          return std::optional<std::string>{};
        }},
+      {"--no-bpf", 0, nullptr,
+       [](Options& o, const std::string&) {
+         o.no_bpf = true;
+         return std::optional<std::string>{};
+       }},
       {"--raw", 0, nullptr,
        [](Options& o, const std::string&) {
          o.raw = true;
@@ -232,7 +237,9 @@ std::string help_text() {
 
 Show which processes and threads talk to which over pipes, FIFOs, unix
 sockets, TCP and UDP, and message queues, how many bytes and messages, on
-which CPU, and what it costs them in context switches. Needs root, or CAP_BPF and CAP_PERFMON.
+which CPU, and what it costs them in context switches. Needs root, or CAP_BPF
+and CAP_PERFMON; without them it shows the channel endpoints and context
+switches it can read from /proc.
 
 Options:
       --json               print one JSON object per interval (NDJSON, schema ipctop/1)
@@ -247,6 +254,9 @@ Options:
       --fail-on-loss       exit with status 3 if any event was lost
       --files              also follow regular files written by one process and read
                            by another (every file read and write is looked at: costs more)
+      --no-bpf             without eBPF or root: who holds which pipe, FIFO, socket
+                           and queue, and context switches, from /proc and
+                           sock_diag (no traffic); automatic when BPF is not permitted
   -h, --help               show this help
   -V, --version            show the version
 
@@ -255,8 +265,8 @@ Commands:
       --json               as JSON
       --raw                exact numbers instead of KiB/MiB/GiB
 
-Exit status: 0 success, 1 cannot trace (privileges, kernel features),
-2 usage error, 3 events were lost and --fail-on-loss was given.
+Exit status: 0 success, 1 cannot trace (kernel features; privileges for
+--features), 2 usage error, 3 events were lost and --fail-on-loss was given.
 The interactive view is not built yet: use --json.
 See ipctop(8).
 )";

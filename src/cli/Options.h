@@ -26,6 +26,7 @@ struct Options {
   uint32_t ringbuf_bytes = 256 * 1024;
   bool fail_on_loss = false;
   bool files = false;  // follow regular files used as IPC (costs more)
+  bool no_bpf = false;  // endpoints and context switches from /proc, no traffic
 };
 
 struct UsageError {

@@ -87,6 +87,7 @@ struct EndpointRow {
   uint32_t pid = 0;
   uint32_t tid = 0;
   std::string role;  // "writer"/"reader" (streams) or "sender"/"receiver"
+  std::vector<uint32_t> fds;  // procfs snapshots: the descriptors it holds the channel by
   bool operator<(const EndpointRow& o) const {
     return std::tie(pid, tid, role) < std::tie(o.pid, o.tid, o.role);
   }
@@ -179,6 +180,9 @@ struct Snapshot {
   uint64_t unattributed_messages = 0;
   LostRow lost;
   std::vector<FailureRow> failures;  // IPC syscalls that failed, with their diagnosis
+  // "procfs": processes whose fds could not be read (other users', without privileges), so
+  // their channel ends are missing.
+  uint64_t unreadable_processes = 0;
 };
 
 }  // namespace ipctop

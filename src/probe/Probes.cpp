@@ -328,7 +328,8 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
       return Error{
           fmt::format("not permitted to load BPF programs: missing {} (run as root, "
                       "e.g. 'sudo ipctop', or grant CAP_BPF and CAP_PERFMON)",
-                      fmt::join(missing, " and "))};
+                      fmt::join(missing, " and ")),
+          true};
   }
   if (!report.btf_present)
     return Error{
@@ -362,6 +363,7 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
 
   auto impl = std::make_unique<Impl>();
   impl->ncpu = report.possible_cpus;
+  bool refused = false;  // a load failed with EPERM: privileges, lockdown or a seccomp filter
   for (const auto& variant : kVariants) {
     if (forced.no_tp_btf && std::string_view(variant.name) == "tp_btf") {
       report.notes.push_back("tp_btf: refused (forced by IPCTOP_FORCE_NO_TP_BTF)");
@@ -422,6 +424,7 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
             fmt::format("refused by the kernel: {} ({})", strerror(err), last_lines(verifier, 2));
         continue;
       }
+      refused |= err == EPERM;
       report.notes.push_back(
           fmt::format("{}: load failed: {} ({})", variant.name, strerror(err), last_lines(log, 3)));
       break;
@@ -453,7 +456,8 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
   btf__free(vmlinux);
   if (!impl->obj)
     return Error{
-        fmt::format("no probe variant could be loaded: {}", fmt::join(report.notes, "; "))};
+        fmt::format("no probe variant could be loaded: {}", fmt::join(report.notes, "; ")),
+        refused};
   bool any_essential = false;
   for (const auto& st : report.probes) any_essential |= st.essential && st.attached;
   if (!any_essential) {

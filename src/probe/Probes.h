@@ -44,6 +44,7 @@ struct Report {
 
 struct Error {
   std::string message;  // one actionable line
+  bool not_permitted = false;  // missing privileges (ipctop can fall back to /proc)
 };
 
 // Whether the running process may load tracing BPF: root, or CAP_BPF and

@@ -28,7 +28,7 @@ const std::vector<std::string> kLongOptions = {
     "--json",         "--interval",     "--count",       "--pid",
     "--max-flows",    "--max-threads",  "--max-channels", "--ringbuf-size",
     "--fail-on-loss", "--raw",          "--features",    "--help",
-    "--version",      "--files",
+    "--version",      "--files",        "--no-bpf",
 };
 
 ::testing::AssertionResult Parses(const Args& args, Options* out = nullptr) {

@@ -46,16 +46,37 @@ json process_json(const ProcessRow& p) {
 
 json channel_json(const ChannelRow& c) {
   json endpoints = json::array();
-  for (const auto& e : c.endpoints)
-    endpoints.push_back({{"pid", e.pid}, {"tid", e.tid}, {"role", e.role}});
+  for (const auto& e : c.endpoints) {
+    json ep = {{"pid", e.pid}, {"tid", e.tid}, {"role", e.role}};
+    if (!e.fds.empty()) ep["fds"] = e.fds;
+    endpoints.push_back(std::move(ep));
+  }
   json out = {{"id", sanitize(c.id)},
               {"kind", kind_name(c.kind)},
               {"bytes", c.bytes},
               {"messages", c.messages},
               {"endpoints", endpoints}};
   if (!c.path.empty()) out["path"] = sanitize(c.path);
+  if (c.size) out["size"] = *c.size;
+  if (c.queued) out["queued"] = *c.queued;
+  if (c.capacity) out["capacity"] = *c.capacity;
   return out;
 }
+
+// A procfs snapshot has no traffic: its byte and message keys are left out
+// rather than written as zeros a reader could take for "idle".
+json without_traffic(json j) {
+  for (const char* key : {"bytes", "messages", "tx_bytes", "rx_bytes", "tx_messages",
+                          "rx_messages"})
+    j.erase(key);
+  if (j.contains("threads"))
+    for (auto& t : j["threads"]) t = without_traffic(std::move(t));
+  return j;
+}
+
+json process_json_procfs(const ProcessRow& p) { return without_traffic(process_json(p)); }
+
+json channel_json_procfs(const ChannelRow& c) { return without_traffic(channel_json(c)); }
 
 json flow_json(const FlowRow& f) {
   return {{"kind", kind_name(f.kind)}, {"channel", sanitize(f.channel)},
@@ -95,7 +116,17 @@ json head_json(const Snapshot& snap) {
   for (const auto& f : snap.failures) failures.push_back(failure_json(f));
   json lost = {{"events", snap.lost.events}};
   for (const auto& [point, n] : snap.lost.by_point) lost[point] = n;
+  if (snap.source == "procfs")
+    return {{"schema", kSchema},
+            {"source", snap.source},
+            {"time", snap.time},
+            {"interval_s", snap.interval_s},
+            {"cpus", cpus},
+            {"unreadable_processes", snap.unreadable_processes},
+            {"lost", lost},
+            {"failures", failures}};
   return {{"schema", kSchema},
+          {"source", snap.source},
           {"time", snap.time},
           {"interval_s", snap.interval_s},
           {"cpus", cpus},
@@ -130,8 +161,9 @@ void stream_array(std::ostream& out, const char* key, const Rows& rows, ToJson t
 
 json to_json(const Snapshot& snap) {
   json out = head_json(snap);
-  out["processes"] = array_json(snap.processes, process_json);
-  out["channels"] = array_json(snap.channels, channel_json);
+  const bool procfs = snap.source == "procfs";
+  out["processes"] = array_json(snap.processes, procfs ? process_json_procfs : process_json);
+  out["channels"] = array_json(snap.channels, procfs ? channel_json_procfs : channel_json);
   out["flows"] = array_json(snap.flows, flow_json);
   return out;
 }
@@ -140,8 +172,9 @@ void write_ndjson(const Snapshot& snap, std::ostream& out) {
   std::string head = head_json(snap).dump();
   head.pop_back();  // the closing brace: the large arrays follow
   out << head;
-  stream_array(out, "processes", snap.processes, process_json);
-  stream_array(out, "channels", snap.channels, channel_json);
+  const bool procfs = snap.source == "procfs";
+  stream_array(out, "processes", snap.processes, procfs ? process_json_procfs : process_json);
+  stream_array(out, "channels", snap.channels, procfs ? channel_json_procfs : channel_json);
   stream_array(out, "flows", snap.flows, flow_json);
   out << "}\n";
   out.flush();
