@@ -6,16 +6,18 @@
  *
  * A connection direction (saddr:sport -> daddr:dport, in the socket's network
  * namespace) is one channel, identified by a hash of that directed tuple;
- * user space reads the tuple behind the hash from `conns`, written once per
- * new flow. TCP hashes the whole 4-tuple; UDP only the ports, because an
- * unconnected UDP sender does not know its source address and a receiver on
- * a wildcard address does not know the destination.
+ * user space reads the tuple behind the hash from `conns`, written when a
+ * flow or a queue of the channel is created. TCP hashes the whole 4-tuple;
+ * UDP only the ports, because an unconnected UDP sender does not know its
+ * source address and a receiver on a wildcard address does not know the
+ * destination.
  *
  * When both ends are in this network namespace (the peer is a loopback
  * address, an address of the machine that user space loaded into
- * local_addrs, or for TCP the socket's own address), the send appends to the channel's attribution queue and the
- * receive consumes it, exactly as for pipes and unix sockets: TCP as a byte
- * stream, UDP one datagram per receive. Otherwise the other end is a remote
+ * local_addrs, or for TCP the socket's own address), the send appends to
+ * the channel's attribution queue and the receive consumes it, exactly as
+ * for pipes and unix sockets: TCP as a byte stream, UDP one datagram per
+ * receive. Otherwise the other end is a remote
  * peer: the flow is credited at once, to (send) or from (receive) the
  * peer's address.
  */
