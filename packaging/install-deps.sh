@@ -9,7 +9,7 @@ packages=(
   build-essential cmake pkg-config clang llvm
   libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev
   libfmt-dev nlohmann-json3-dev libncurses-dev libgtest-dev
-  groff-base
+  groff-base tmux
 )
 missing=()
 for p in "${packages[@]}"; do

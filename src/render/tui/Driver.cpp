@@ -22,6 +22,7 @@
 #include "model/Text.h"
 #include "render/tui/Render.h"
 #include "render/tui/Save.h"
+#include "render/tui/Terminfo.h"
 
 namespace ipctop::tui {
 
@@ -246,10 +247,10 @@ class Users {
   std::unordered_map<uint32_t, std::string> names_;
 };
 
+// https://no-color.org: set and not empty means no color.
 bool no_color_env() {
   const char* nc = std::getenv("NO_COLOR");
-  const char* term = std::getenv("TERM");
-  return (nc && *nc) || !term || std::strcmp(term, "dumb") == 0;
+  return nc && *nc;
 }
 
 }  // namespace
@@ -261,6 +262,7 @@ std::string tui_unavailable() {
   if (!isatty(STDIN_FILENO)) return "standard input is not a terminal: the interactive view reads keys from it; use --json";
   const char* term = std::getenv("TERM");
   if (!term || !*term) return "TERM is not set: set it to your terminal's type, or use --json";
+  if (std::string why = terminal_cannot_address(term); !why.empty()) return why;
   return "";
 }
 

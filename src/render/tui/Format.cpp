@@ -36,7 +36,8 @@ std::string count_rate(double per_s, bool raw) {
   if (!std::isfinite(per_s)) return "-";
   if (raw) return fmt::format("{:.0f}", per_s);
   // Below 10/s a fraction matters: 1 message in a 2 s interval is 0.5/s, not 0.
-  if (per_s < 9.95 && per_s != std::floor(per_s)) return fmt::format("{:.1f}", per_s);
+  if (per_s < 9.95 && std::fabs(per_s - std::round(per_s)) >= 0.05)
+    return fmt::format("{:.1f}", per_s);
   if (per_s < 999.5) return fmt::format("{:.0f}", per_s);
   return scaled(per_s, 1000, kCounts, 5, "");
 }
