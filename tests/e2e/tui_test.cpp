@@ -56,10 +56,31 @@ class Tmux {
     static std::atomic<int> counter{0};
     name_ = "ipctop-e2e-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
     int status = -1;
-    run_capture({"tmux", "-L", name_, "-f", "/dev/null", "new-session", "-d", "-s", name_, "-x",
-                 std::to_string(width), "-y", std::to_string(height), "-c", dir_.file(""), "env",
-                 "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "TERM=screen",
-                 "LANG=C.UTF-8", "PS1=SHELL$ ", "bash", "--norc", "--noprofile"},
+    run_capture({"tmux",
+                 "-L",
+                 name_,
+                 "-f",
+                 "/dev/null",
+                 "new-session",
+                 "-d",
+                 "-s",
+                 name_,
+                 "-x",
+                 std::to_string(width),
+                 "-y",
+                 std::to_string(height),
+                 "-c",
+                 dir_.file(""),
+                 "env",
+                 "-i",
+                 "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+                 "HOME=/root",
+                 "TERM=screen",
+                 "LANG=C.UTF-8",
+                 "PS1=SHELL$ ",
+                 "bash",
+                 "--norc",
+                 "--noprofile"},
                 &status);
     started_ = status == 0;
   }
@@ -70,14 +91,18 @@ class Tmux {
   bool started() const { return started_; }
   const TempDir& dir() const { return dir_; }
 
-  std::string screen() { return run_capture({"tmux", "-L", name_, "capture-pane", "-p", "-t", name_}); }
+  std::string screen() {
+    return run_capture({"tmux", "-L", name_, "capture-pane", "-p", "-t", name_});
+  }
   std::string format(const std::string& f) {
     std::string out = run_capture({"tmux", "-L", name_, "display-message", "-p", "-t", name_, f});
     while (!out.empty() && out.back() == '\n') out.pop_back();
     return out;
   }
   // Keys by tmux name ("Enter", "Escape", "C-c", "F1") or literal text.
-  void keys(const std::string& k) { run_capture({"tmux", "-L", name_, "send-keys", "-t", name_, k}); }
+  void keys(const std::string& k) {
+    run_capture({"tmux", "-L", name_, "send-keys", "-t", name_, k});
+  }
   void text(const std::string& t) {
     run_capture({"tmux", "-L", name_, "send-keys", "-l", "-t", name_, t});
   }
@@ -98,7 +123,8 @@ class Tmux {
     last_ = screen();
     return pred(last_);
   }
-  bool wait_for(const std::string& text, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  bool wait_for(const std::string& text,
+                std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
     return wait([&](const std::string& s) { return s.find(text) != std::string::npos; }, timeout);
   }
   const std::string& last() const { return last_; }
@@ -172,7 +198,8 @@ bool terminal_is_sane(Tmux& t) {
   // Back in the shell, off the alternate screen, the cursor shown, and the
   // line discipline cooked with echo (stty prints -echo / -icanon if not).
   if (t.format("#{alternate_on}") != "0" || t.format("#{cursor_flag}") != "1") return false;
-  t.line("stty -a | tr ' ' '\\n' | grep -x -e echo -e icanon -e isig | tr '\\n' ' '; echo STTY_DONE");
+  t.line(
+      "stty -a | tr ' ' '\\n' | grep -x -e echo -e icanon -e isig | tr '\\n' ' '; echo STTY_DONE");
   return t.wait_for("echo icanon isig STTY_DONE", std::chrono::seconds(5)) ||
          t.wait_for("isig icanon echo STTY_DONE", std::chrono::seconds(1)) ||
          t.wait_for("icanon isig echo STTY_DONE", std::chrono::seconds(1));
@@ -189,8 +216,9 @@ TEST(Tui, ShowsRealFlowsAndAnswersEveryKey) {
 
   // View 2, then real traffic: a unix stream between two ipcgen processes.
   t.keys("2");
-  ASSERT_TRUE(t.wait([](const std::string& s) { return has_line_with(s, {"SRC", "DST", "KIND", "BYTES/s"}); }))
-      << t.last();
+  ASSERT_TRUE(t.wait([](const std::string& s) {
+    return has_line_with(s, {"SRC", "DST", "KIND", "BYTES/s"});
+  })) << t.last();
   // The flow is shown for one 2 s interval: pause on it. Should the interval
   // turn over between seeing it and pausing, resume and generate again.
   json truth;
@@ -202,15 +230,20 @@ TEST(Tui, ShowsRealFlowsAndAnswersEveryKey) {
     const auto& fl = truth.at("flows").at(0);
     src = "ipcgen:" + std::to_string(fl.at("src_pid").get<int>());
     dst = "ipcgen:" + std::to_string(fl.at("dst_pid").get<int>());
-    ASSERT_TRUE(t.wait([&](const std::string& s) { return has_line_with(s, {src, dst, "unix/str"}); },
-                       std::chrono::seconds(8)))
-        << "the flow " << src << " -> " << dst << " is not shown:\n" << t.last();
+    ASSERT_TRUE(t.wait(
+        [&](const std::string& s) {
+          return has_line_with(s, {src, dst, "unix/str"});
+        },
+        std::chrono::seconds(8)))
+        << "the flow " << src << " -> " << dst << " is not shown:\n"
+        << t.last();
     t.keys("Space");
     ASSERT_TRUE(t.wait_for("PAUSED")) << t.last();
     frozen = has_line_with(t.screen(), {src, dst});
     if (!frozen) {
       t.keys("Space");
-      ASSERT_TRUE(t.wait([](const std::string& s) { return s.find("PAUSED") == std::string::npos; }));
+      ASSERT_TRUE(
+          t.wait([](const std::string& s) { return s.find("PAUSED") == std::string::npos; }));
     }
   }
   ASSERT_TRUE(frozen) << t.last();
@@ -226,7 +259,8 @@ TEST(Tui, ShowsRealFlowsAndAnswersEveryKey) {
     auto rows = table_rows(t.last(), "SRC");
     EXPECT_GE(rows.size(), 1u) << t.last();
     for (const auto& r : rows)
-      EXPECT_NE(r.find(":" + src_pid), std::string::npos) << "not a flow of " << src_pid << ": " << r;
+      EXPECT_NE(r.find(":" + src_pid), std::string::npos)
+          << "not a flow of " << src_pid << ": " << r;
   }
 
   // Sort: < moves from BYTES/s to CHANNEL (text: A-Z), I inverts.
@@ -239,8 +273,9 @@ TEST(Tui, ShowsRealFlowsAndAnswersEveryKey) {
 
   // Esc clears the pid filter; / filters by name as typed.
   t.keys("Escape");
-  EXPECT_TRUE(t.wait([&](const std::string& s) { return s.find("pid:" + src_pid) == std::string::npos; }))
-      << t.last();
+  EXPECT_TRUE(t.wait([&](const std::string& s) {
+    return s.find("pid:" + src_pid) == std::string::npos;
+  })) << t.last();
   t.keys("/");
   t.text("ipcgen");
   EXPECT_TRUE(t.wait_for("Filter: ipcgen_")) << t.last();
@@ -266,25 +301,30 @@ TEST(Tui, ShowsRealFlowsAndAnswersEveryKey) {
   t.keys("Tab");
   EXPECT_TRUE(t.wait_for("Channels of " + src_pid)) << t.last();
   t.keys("Escape");
-  EXPECT_TRUE(t.wait([](const std::string& s) { return has_line_with(s, {"PID", "USER", "COMM"}); }))
-      << t.last();
+  EXPECT_TRUE(t.wait([](const std::string& s) {
+    return has_line_with(s, {"PID", "USER", "COMM"});
+  })) << t.last();
 
   // The other views.
   t.keys("4");
   EXPECT_TRUE(t.wait_for("Cross-core IPC")) << t.last();
   t.keys("6");
-  EXPECT_TRUE(t.wait([](const std::string& s) { return has_line_with(s, {"LIMIT", "VALUE", "USED"}); }))
-      << t.last();
+  EXPECT_TRUE(t.wait([](const std::string& s) {
+    return has_line_with(s, {"LIMIT", "VALUE", "USED"});
+  })) << t.last();
   t.keys("Tab");
-  EXPECT_TRUE(t.wait([](const std::string& s) { return has_line_with(s, {"PID", "USER", "COMM"}); }))
-      << "Tab wraps to view 1\n" << t.last();
+  EXPECT_TRUE(t.wait([](const std::string& s) {
+    return has_line_with(s, {"PID", "USER", "COMM"});
+  })) << "Tab wraps to view 1\n"
+      << t.last();
 
   // Help lists the keys; any key closes it.
   t.keys("h");
   EXPECT_TRUE(t.wait_for("invert the sort order")) << t.last();
   t.keys("x");
-  EXPECT_TRUE(t.wait([](const std::string& s) { return s.find("invert the sort order") == std::string::npos; }))
-      << t.last();
+  EXPECT_TRUE(t.wait([](const std::string& s) {
+    return s.find("invert the sort order") == std::string::npos;
+  })) << t.last();
 
   // s: the view's data, in the shell's directory, 0600.
   t.keys("2");
@@ -341,7 +381,8 @@ TEST(Tui, SmallAndResizedTerminals) {
   ASSERT_EQ(ls.size(), 24u);
   EXPECT_NE(ls.back().find("F1 help"), std::string::npos) << t.last();
   t.keys("F1");
-  EXPECT_TRUE(t.wait_for("replay: 10 snapshots back / forward")) << "all keys fit 80x24\n" << t.last();
+  EXPECT_TRUE(t.wait_for("replay: 10 snapshots back / forward")) << "all keys fit 80x24\n"
+                                                                 << t.last();
   t.keys("Escape");
   // Resized below the minimum, then larger, at any time.
   t.resize(30, 8);
@@ -395,11 +436,13 @@ TEST(Tui, HostileProcessNameIsShownAsText) {
     t.text(std::to_string(writer));
     t.keys("Enter");
     const std::string shown = "\\x1b]2;PWNED\\x07\\x1b[2J";
-    EXPECT_TRUE(t.wait([&](const std::string& s) { return has_line_with(s, {std::to_string(writer), shown}); }))
-        << t.last();
+    EXPECT_TRUE(t.wait([&](const std::string& s) {
+      return has_line_with(s, {std::to_string(writer), shown});
+    })) << t.last();
     t.keys("2");
-    EXPECT_TRUE(t.wait([&](const std::string& s) { return has_line_with(s, {shown, "pipe", "ipctop_e2e_test:" + std::to_string(reader)}); }))
-        << t.last();
+    EXPECT_TRUE(t.wait([&](const std::string& s) {
+      return has_line_with(s, {shown, "pipe", "ipctop_e2e_test:" + std::to_string(reader)});
+    })) << t.last();
     EXPECT_EQ(t.format("#{pane_title}"), title) << "the OSC 2 sequence reached the terminal";
     EXPECT_NE(t.screen().find("F1 help"), std::string::npos) << "the screen was cleared by CSI 2J";
     t.keys("q");

@@ -79,10 +79,11 @@ inline Snapshot Fixed(bool with_loss = false) {
       Process(1200, 1, "nginx",
               {Thread(1200, "nginx", 3000, 20, 400'000'000, 8'000'000, 1'000'000, {0, 1}),
                Thread(1201, "nginx-worker", 1500, 300, 900'000'000, 2'000'000, 0, {1, 2, 3})}),
-      Process(1300, 1200, "php-fpm", {Thread(1300, "php-fpm", 2500, 10, 100'000'000, 1'000'000,
-                                             10'000'000, {2})}),
+      Process(1300, 1200, "php-fpm",
+              {Thread(1300, "php-fpm", 2500, 10, 100'000'000, 1'000'000, 10'000'000, {2})}),
       // Hostile: a terminal title escape and a clear-screen, and invalid UTF-8.
-      Process(666, 1, "\x1b]0;PWNED\x07\x1b[2J", {Thread(666, "\x1b[31mred", 5, 0, 1000, 100, 0, {3})}),
+      Process(666, 1, "\x1b]0;PWNED\x07\x1b[2J",
+              {Thread(666, "\x1b[31mred", 5, 0, 1000, 100, 0, {3})}),
       Process(667, 1, "bad\xff\xfeutf8", {Thread(667, "bad\xff\xfeutf8", 1, 0, 1000, 0, 100, {3})}),
       // Wide characters: each is two columns.
       Process(2000, 1, "数据库服务器进程",
@@ -123,8 +124,11 @@ inline Snapshot Fixed(bool with_loss = false) {
   c4.endpoints = {{2000, 2000, "writer"}, {1300, 1300, "reader"}};
   s.channels = {c1, c2, c3, c4};
 
-  s.matrix = {{0, 0, 4'000'000, 100}, {0, 1, 2'000'000, 50}, {1, 2, 1'000'000, 10},
-              {3, 0, 8192, 2},        {2, 3, 512, 1}};
+  s.matrix = {{0, 0, 4'000'000, 100},
+              {0, 1, 2'000'000, 50},
+              {1, 2, 1'000'000, 10},
+              {3, 0, 8192, 2},
+              {2, 3, 512, 1}};
   s.wakeups = {{nginx, php, 4000, 1200}};
   AppRow web{"nginx", 1200, {{1200, "master"}, {1300, "php-fpm"}}, 11'000'000, 4096};
   AppRow db{"数据库服务器进程-cluster", 2000, {{2000, "primary"}}, 0, 500'000};
@@ -166,7 +170,8 @@ inline limits::Report Limits() {
   add("kernel.shmmax", 1048576, "bytes", 0, 0, "largest System V shared memory segment");
   add("kernel.msgmni", 32000, "count", 31000, 96.875, "System V message queues");
   add("fs.file-max", 9223372036854775807ull, "count", 2048, 0.0, "open files, system-wide");
-  add("fs.pipe-user-pages-soft", 16384, "pages", 13000, 79.3, "pipe pages per user before shrinking");
+  add("fs.pipe-user-pages-soft", 16384, "pages", 13000, 79.3,
+      "pipe pages per user before shrinking");
   r.limits[2].unlimited = true;
   r.warnings.push_back({"kernel.msgmnb", "msgmnb (16384) is below msgmax (65536)",
                         "sysctl -w kernel.msgmnb=65536", limits::Severity::Warning});

@@ -64,8 +64,8 @@ TEST(TuiKeys, MovingTheSelectionStaysInTheTable) {
   EXPECT_TRUE(s.selected_key.empty()) << "a moved selection no longer follows the old row";
   EXPECT_EQ(Press(s, {key::up, key::up, key::up}).selected, 0);
   EXPECT_EQ(Press(s, {key::page_down}).selected, 11);
-  EXPECT_EQ(Press(s, {key::page_down, key::page_down, key::page_down, key::page_down, key::page_down,
-                      key::page_down})
+  EXPECT_EQ(Press(s, {key::page_down, key::page_down, key::page_down, key::page_down,
+                      key::page_down, key::page_down})
                 .selected,
             49);
   EXPECT_EQ(Press(s, {key::end}).selected, 49);
@@ -241,9 +241,10 @@ TEST(TuiKeys, ResizeChangesNothingAndMessagesLastOneKey) {
 TEST(TuiKeys, TheHelpListsEveryKey) {
   std::string all;
   for (const auto& k : key_help()) all += std::string(k.keys) + " ";
-  for (const char* k : {"h", "?", "F1", "q", "F10", "Tab", "Up", "PgUp", "PgDn", "Home", "End",
-                        "<", ">", "F6", "I", "/", "p", "k", "t", "T", "Enter", "Esc",
-                        "Backspace", "space", "+", "-", "s", "[", "]", "{", "}"})
+  for (const char* k :
+       {"h",         "?",     "F1", "q", "F10", "Tab", "Up", "PgUp", "PgDn", "Home",  "End",
+        "<",         ">",     "F6", "I", "/",   "p",   "k",  "t",    "T",    "Enter", "Esc",
+        "Backspace", "space", "+",  "-", "s",   "[",   "]",  "{",    "}"})
     EXPECT_NE(all.find(k), std::string::npos) << k;
 }
 

@@ -89,8 +89,7 @@ class TuiGolden : public testing::Test {
   limits::Report limits_ = tui_fixture::Limits();
   Frame frame_ = tui_fixture::FrameOf(&snap_, &limits_);
 
-  std::string Render(View v, int w, int h, void (*tweak)(ViewState&) = none,
-                     bool styles = false) {
+  std::string Render(View v, int w, int h, void (*tweak)(ViewState&) = none, bool styles = false) {
     ViewState s = initial_state();
     s.view = v;
     tweak(s);
@@ -201,8 +200,8 @@ TEST_F(TuiGolden, WideCharactersAreCutWholeAndColumnsStayAligned) {
   for (const auto& span : m.lines[size_t(cjk_row)].spans) cjk_line += span.text;
   for (const auto& span : m.lines[size_t(ascii_row)].spans) ascii_line += span.text;
   EXPECT_EQ(display_width(cjk_line), display_width(ascii_line));
-  EXPECT_EQ(column_of(cjk_row, "2.5"), column_of(ascii_row, "65.0") + 1)
-      << cjk_line << "\n" << ascii_line;
+  EXPECT_EQ(column_of(cjk_row, "2.5"), column_of(ascii_row, "65.0") + 1) << cjk_line << "\n"
+                                                                         << ascii_line;
 }
 
 TEST_F(TuiGolden, TinyTerminalsGetAMessageAndNoCrash) {
@@ -243,10 +242,12 @@ TEST_F(TuiGolden, SortOrdersAndInverts) {
   s.sort[size_t(View::flows)] = {4, true};  // BYTES/s, largest first
   Table t = build_table(frame_, s);
   ASSERT_GE(t.rows.size(), 3u);
-  for (size_t i = 1; i < t.rows.size(); ++i) EXPECT_GE(t.rows[i - 1].cells[4].num, t.rows[i].cells[4].num);
+  for (size_t i = 1; i < t.rows.size(); ++i)
+    EXPECT_GE(t.rows[i - 1].cells[4].num, t.rows[i].cells[4].num);
   s.sort[size_t(View::flows)].descending = false;
   t = build_table(frame_, s);
-  for (size_t i = 1; i < t.rows.size(); ++i) EXPECT_LE(t.rows[i - 1].cells[4].num, t.rows[i].cells[4].num);
+  for (size_t i = 1; i < t.rows.size(); ++i)
+    EXPECT_LE(t.rows[i - 1].cells[4].num, t.rows[i].cells[4].num);
   // Rates are per second: 8 MB over a 2 s interval.
   EXPECT_DOUBLE_EQ(t.rows.back().cells[4].num, 4'000'000.0);
 }

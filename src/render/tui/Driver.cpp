@@ -171,19 +171,32 @@ class Terminal {
 int translate(int rc, wint_t ch) {
   if (rc == KEY_CODE_YES) {
     switch (ch) {
-      case KEY_UP: return key::up;
-      case KEY_DOWN: return key::down;
-      case KEY_LEFT: return key::left;
-      case KEY_RIGHT: return key::right;
-      case KEY_PPAGE: return key::page_up;
-      case KEY_NPAGE: return key::page_down;
-      case KEY_HOME: return key::home;
-      case KEY_END: return key::end;
-      case KEY_BACKSPACE: return key::backspace;
-      case KEY_BTAB: return key::back_tab;
-      case KEY_ENTER: return key::enter;
-      case KEY_RESIZE: return key::resize;
-      default: break;
+      case KEY_UP:
+        return key::up;
+      case KEY_DOWN:
+        return key::down;
+      case KEY_LEFT:
+        return key::left;
+      case KEY_RIGHT:
+        return key::right;
+      case KEY_PPAGE:
+        return key::page_up;
+      case KEY_NPAGE:
+        return key::page_down;
+      case KEY_HOME:
+        return key::home;
+      case KEY_END:
+        return key::end;
+      case KEY_BACKSPACE:
+        return key::backspace;
+      case KEY_BTAB:
+        return key::back_tab;
+      case KEY_ENTER:
+        return key::enter;
+      case KEY_RESIZE:
+        return key::resize;
+      default:
+        break;
     }
     if (ch == KEY_F(1)) return key::f1;
     if (ch == KEY_F(6)) return key::f6;
@@ -259,7 +272,8 @@ std::string tui_unavailable() {
   if (!isatty(STDOUT_FILENO))
     return "standard output is not a terminal: use --json for NDJSON snapshots, or run "
            "ipctop in a terminal for the interactive view";
-  if (!isatty(STDIN_FILENO)) return "standard input is not a terminal: the interactive view reads keys from it; use --json";
+  if (!isatty(STDIN_FILENO))
+    return "standard input is not a terminal: the interactive view reads keys from it; use --json";
   const char* term = std::getenv("TERM");
   if (!term || !*term) return "TERM is not set: set it to your terminal's type, or use --json";
   if (std::string why = terminal_cannot_address(term); !why.empty()) return why;
@@ -286,10 +300,11 @@ int run_tui(SnapshotSource& source, const TuiOptions& options) {
   bool dirty = true;
 
   uint64_t produced = 0;
+  bool last_one = false;  // --count reached: quit once it is drawn
   auto show = [&](std::optional<Snapshot> s) {
     if (!s) return;
     shown = std::move(s);
-    if (options.max_snapshots && ++produced >= *options.max_snapshots) state.quit = true;
+    if (options.max_snapshots && ++produced >= *options.max_snapshots) last_one = true;
     if (source.live()) users.refresh(*shown, frame.users);
     dirty = true;
   };
@@ -314,6 +329,7 @@ int run_tui(SnapshotSource& source, const TuiOptions& options) {
       state.selected_pid = m.selected_pid;
       term.draw(m);
       dirty = false;
+      if (last_one) break;
     }
 
     std::vector<pollfd> fds{{STDIN_FILENO, POLLIN, 0}};
@@ -323,6 +339,8 @@ int run_tui(SnapshotSource& source, const TuiOptions& options) {
     if (state.view == View::limits) wait = wait < 0 ? 1000 : std::min(wait, 1000);
     int rc = poll(fds.data(), fds.size(), wait);
     if (rc < 0 && errno != EINTR) break;
+    // The terminal went away without a SIGHUP: nobody is watching.
+    if (rc > 0 && (fds[0].revents & (POLLHUP | POLLERR | POLLNVAL))) break;
     for (size_t i = 1; i < fds.size(); ++i)
       if (fds[i].revents) source.service();
 

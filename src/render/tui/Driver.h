@@ -15,11 +15,11 @@
 namespace ipctop::tui {
 
 struct TuiOptions {
-  bool raw = false;    // exact numbers
-  bool color = true;   // false: --no-color (NO_COLOR and TERM=dumb are checked here too)
+  bool raw = false;   // exact numbers
+  bool color = true;  // false: --no-color (NO_COLOR and TERM=dumb are checked here too)
   std::vector<ProbeState> probes;
   const volatile std::sig_atomic_t* stop = nullptr;  // set by SIGINT/SIGTERM/SIGHUP
-  std::optional<uint64_t> max_snapshots;              // --count: quit after this many
+  std::optional<uint64_t> max_snapshots;             // --count: quit after this many
 };
 
 // Why the TUI cannot start, or "" when it can: stdout is not a terminal,

@@ -8,8 +8,7 @@ namespace ipctop::tui {
 
 namespace {
 
-std::string scaled(double v, double base, const char* const* units, int n_units,
-                   const char* sep) {
+std::string scaled(double v, double base, const char* const* units, int n_units, const char* sep) {
   int u = 0;
   while (std::fabs(v) >= base * 0.9995 && u + 1 < n_units) {
     v /= base;

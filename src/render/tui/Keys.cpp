@@ -11,10 +11,10 @@ namespace {
 
 constexpr std::array<double, 9> kIntervals = {0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60};
 
-constexpr Kind kKindCycle[] = {Kind::pipe,     Kind::fifo,     Kind::unix_stream, Kind::unix_dgram,
-                               Kind::unix_seqpacket, Kind::tcp, Kind::udp,        Kind::sysv_msg,
-                               Kind::posix_mq, Kind::sysv_shm, Kind::posix_shm,   Kind::file,
-                               Kind::signal};
+constexpr Kind kKindCycle[] = {
+    Kind::pipe,      Kind::fifo, Kind::unix_stream, Kind::unix_dgram, Kind::unix_seqpacket,
+    Kind::tcp,       Kind::udp,  Kind::sysv_msg,    Kind::posix_mq,   Kind::sysv_shm,
+    Kind::posix_shm, Kind::file, Kind::signal};
 
 void append_utf8(std::string& s, int cp) {
   auto u = static_cast<unsigned>(cp);
@@ -115,26 +115,51 @@ void sort_step(ViewState& s, int dir) {
   int n = static_cast<int>(columns(s.view).size());
   auto& spec = s.sort[static_cast<size_t>(s.view)];
   spec.column = (spec.column + dir + n) % n;
-  spec.descending = columns(s.view)[static_cast<size_t>(spec.column)].right;  // numbers: largest first
+  spec.descending =
+      columns(s.view)[static_cast<size_t>(spec.column)].right;  // numbers: largest first
 }
 
 ViewState normal_key(ViewState s, int k) {
   switch (k) {
     case 'q':
-    case key::f10: s.quit = true; return s;
+    case key::f10:
+      s.quit = true;
+      return s;
     case 'h':
     case '?':
-    case key::f1: s.mode = Mode::help; return s;
-    case key::tab: cycle_view(s, 1); return s;
-    case key::back_tab: cycle_view(s, -1); return s;
-    case key::up: move_to(s, s.selected - 1); return s;
-    case key::down: move_to(s, s.selected + 1); return s;
-    case key::page_up: move_to(s, s.selected - std::max(1, s.page_rows)); return s;
-    case key::page_down: move_to(s, s.selected + std::max(1, s.page_rows)); return s;
-    case key::home: move_to(s, 0); return s;
-    case key::end: move_to(s, s.table_rows - 1); return s;
-    case '<': sort_step(s, -1); return s;
-    case '>': sort_step(s, 1); return s;
+    case key::f1:
+      s.mode = Mode::help;
+      return s;
+    case key::tab:
+      cycle_view(s, 1);
+      return s;
+    case key::back_tab:
+      cycle_view(s, -1);
+      return s;
+    case key::up:
+      move_to(s, s.selected - 1);
+      return s;
+    case key::down:
+      move_to(s, s.selected + 1);
+      return s;
+    case key::page_up:
+      move_to(s, s.selected - std::max(1, s.page_rows));
+      return s;
+    case key::page_down:
+      move_to(s, s.selected + std::max(1, s.page_rows));
+      return s;
+    case key::home:
+      move_to(s, 0);
+      return s;
+    case key::end:
+      move_to(s, s.table_rows - 1);
+      return s;
+    case '<':
+      sort_step(s, -1);
+      return s;
+    case '>':
+      sort_step(s, 1);
+      return s;
     case key::f6:
       s.mode = Mode::sort_pick;
       s.pick = s.sort[static_cast<size_t>(s.view)].column;
@@ -151,22 +176,55 @@ ViewState normal_key(ViewState s, int k) {
       s.mode = Mode::pid_edit;
       s.edit = s.pid_filter ? std::to_string(*s.pid_filter) : "";
       return s;
-    case 'k': cycle_kind(s); return s;
-    case 't': s.threads = !s.threads; return s;
-    case 'T': s.tree = !s.tree; return s;
+    case 'k':
+      cycle_kind(s);
+      return s;
+    case 't':
+      s.threads = !s.threads;
+      return s;
+    case 'T':
+      s.tree = !s.tree;
+      return s;
     case key::enter:
-    case '\r': drill(s); return s;
-    case key::escape: go_back(s); return s;
-    case ' ': s.paused = !s.paused; return s;
+    case '\r':
+      drill(s);
+      return s;
+    case key::escape:
+      go_back(s);
+      return s;
+    case ' ':
+      s.paused = !s.paused;
+      return s;
     case '+':
-    case '=': s.interval_s = next_interval(s.interval_s, 1); return s;
-    case '-': s.interval_s = next_interval(s.interval_s, -1); return s;
-    case 's': s.save = true; return s;
-    case ']': if (s.replay) { s.seek += 1; s.paused = true; } return s;
-    case '[': if (s.replay) { s.seek -= 1; s.paused = true; } return s;
-    case '}': if (s.replay) s.seek += 10; return s;
-    case '{': if (s.replay) s.seek -= 10; return s;
-    default: break;
+    case '=':
+      s.interval_s = next_interval(s.interval_s, 1);
+      return s;
+    case '-':
+      s.interval_s = next_interval(s.interval_s, -1);
+      return s;
+    case 's':
+      s.save = true;
+      return s;
+    case ']':
+      if (s.replay) {
+        s.seek += 1;
+        s.paused = true;
+      }
+      return s;
+    case '[':
+      if (s.replay) {
+        s.seek -= 1;
+        s.paused = true;
+      }
+      return s;
+    case '}':
+      if (s.replay) s.seek += 10;
+      return s;
+    case '{':
+      if (s.replay) s.seek -= 10;
+      return s;
+    default:
+      break;
   }
   if (k >= '1' && k < '1' + kViews) {
     set_view(s, static_cast<View>(k - '1'));
@@ -244,10 +302,14 @@ ViewState handle_key(ViewState s, int k) {
       return s;
     case Mode::sort_pick: {
       int n = static_cast<int>(columns(s.view).size());
-      if (k == key::up) s.pick = std::max(0, s.pick - 1);
-      else if (k == key::down) s.pick = std::min(n - 1, s.pick + 1);
-      else if (k == key::home) s.pick = 0;
-      else if (k == key::end) s.pick = n - 1;
+      if (k == key::up)
+        s.pick = std::max(0, s.pick - 1);
+      else if (k == key::down)
+        s.pick = std::min(n - 1, s.pick + 1);
+      else if (k == key::home)
+        s.pick = 0;
+      else if (k == key::end)
+        s.pick = n - 1;
       else if (k == key::enter || k == '\r') {
         auto& spec = s.sort[static_cast<size_t>(s.view)];
         if (spec.column == s.pick)
@@ -260,7 +322,8 @@ ViewState handle_key(ViewState s, int k) {
       }
       return s;
     }
-    case Mode::normal: break;
+    case Mode::normal:
+      break;
   }
   return normal_key(std::move(s), k);
 }

@@ -90,14 +90,15 @@ std::string indent_text(const std::string& text, int depth, bool thread) {
 
 std::string bar(double fill, int width) {
   int n = std::clamp(static_cast<int>(std::lround(fill * width)), 0, width);
-  return std::string(static_cast<size_t>(n), '|') + std::string(static_cast<size_t>(width - n), ' ');
+  return std::string(static_cast<size_t>(n), '|') +
+         std::string(static_cast<size_t>(width - n), ' ');
 }
 
 struct Painter {
   const Frame& frame;
   const ViewState& state;
-  int w;
-  int h;
+  int w = 0;
+  int h = 0;
   ScreenModel screen;
   const Snapshot* snap() const { return frame.snap; }
   double interval() const { return snap() ? snap()->interval_s : 0; }
@@ -155,20 +156,21 @@ void cpu_lines(Painter& p) {
       double ctx = p.rate(c.ctx_switches);
       double vol = c.ctx_switches ? double(c.voluntary) / double(c.ctx_switches) : 0;
       std::string label = fmt::format("cpu{:<3}", c.cpu);
-      std::string tail = fmt::format(" {:>6} cs/s vol {:>3.0f}% IPC {:>9}/s",
-                                     count_rate(ctx, p.state.raw), vol * 100,
-                                     bytes_rate(p.rate(c.tx_bytes + c.rx_bytes), p.state.raw));
+      std::string tail =
+          fmt::format(" {:>6} cs/s vol {:>3.0f}% IPC {:>9}/s", count_rate(ctx, p.state.raw),
+                      vol * 100, bytes_rate(p.rate(c.tx_bytes + c.rx_bytes), p.state.raw));
       int bar_w = std::max(4, meter_w - display_width(label) - display_width(tail) - 3);
       // Log scale: 1 switch/s .. 1M switches/s fills the bar.
       double fill = ctx > 0 ? std::log10(ctx + 1) / 6 : 0;
       std::string full = bar(std::min(1.0, fill), bar_w);
-      int vol_chars = static_cast<int>(std::lround(
-          vol * static_cast<double>(std::count(full.begin(), full.end(), '|'))));
+      int vol_chars = static_cast<int>(
+          std::lround(vol * static_cast<double>(std::count(full.begin(), full.end(), '|'))));
       b.add(label, Style::accent).add("[");
       b.add(full.substr(0, static_cast<size_t>(vol_chars)), Style::bar_low);
       b.add(full.substr(static_cast<size_t>(vol_chars)), Style::bar_high);
       b.add("]").add(tail);
-      if (m + 1 < per_line) b.add(std::string(static_cast<size_t>(std::max(0, meter_w * (m + 1) - b.used())), ' '));
+      if (m + 1 < per_line)
+        b.add(std::string(static_cast<size_t>(std::max(0, meter_w * (m + 1) - b.used())), ' '));
     }
     p.push(b.take());
   }
@@ -199,7 +201,8 @@ void totals_line(Painter& p) {
                        count_rate(p.rate(msgs_all), p.state.raw)),
            Style::bold);
   for (const auto& [k, v] : kinds)
-    b.add("  ").add(std::string(short_kind(k)), Style::accent)
+    b.add("  ")
+        .add(std::string(short_kind(k)), Style::accent)
         .add(fmt::format(" {}/s {}/s", bytes_rate(p.rate(v.first), p.state.raw),
                          count_rate(p.rate(v.second), p.state.raw)));
   p.push(b.take());
@@ -233,7 +236,8 @@ void tabs_line(Painter& p, const Table& t) {
   bool narrow = p.w < 120;
   for (int v = 0; v < kViews; ++v) {
     bool active = static_cast<int>(p.state.view) == v;
-    static constexpr std::string_view kShort[] = {"Procs", "Flows", "Chans", "Cores", "Apps", "Limits"};
+    static constexpr std::string_view kShort[] = {"Procs", "Flows", "Chans",
+                                                  "Cores", "Apps",  "Limits"};
     std::string name(narrow ? kShort[v] : view_title(static_cast<View>(v)));
     b.add(fmt::format(" {} {} ", v + 1, name), active ? Style::tab_active : Style::tab);
   }
@@ -301,7 +305,8 @@ void matrix_lines(Painter& p) {
   p.push(head.take());
   LineBuilder cols(p.w);
   cols.field("from\\to", 8, false, Style::column);
-  for (uint32_t d = 0; d < ncols; ++d) cols.field(fmt::format("cpu{}", d), kCell, true, Style::column);
+  for (uint32_t d = 0; d < ncols; ++d)
+    cols.field(fmt::format("cpu{}", d), kCell, true, Style::column);
   if (ncols <= max_cpu) cols.add(fmt::format("  (+{} CPUs)", max_cpu + 1 - ncols), Style::dim);
   p.push(cols.take());
   for (uint32_t s = 0; s <= max_cpu && p.room() > 1; ++s) {
@@ -423,7 +428,9 @@ ScreenModel render(const Frame& frame, const ViewState& state, int width, int he
 
   int rows = static_cast<int>(table.rows.size());
   int reserve = 1;  // the status line
-  if (state.view == View::cores) reserve += std::min(p.room() / 2, 4 + static_cast<int>(frame.snap ? frame.snap->cpus.size() : 0));
+  if (state.view == View::cores)
+    reserve +=
+        std::min(p.room() / 2, 4 + static_cast<int>(frame.snap ? frame.snap->cpus.size() : 0));
   int page = std::max(1, p.room() - reserve);
   if (state.view == View::cores) page = std::min(page, std::max(1, rows));
 

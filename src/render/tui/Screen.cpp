@@ -8,8 +8,8 @@ namespace ipctop::tui {
 
 namespace {
 constexpr std::string_view kStyleNames[] = {
-    "normal", "dim",  "bold", "title", "tab", "tab_active", "column",
-    "selected", "good", "warn", "bad", "accent", "bar_low", "bar_high",
+    "normal",   "dim",  "bold", "title", "tab",    "tab_active", "column",
+    "selected", "good", "warn", "bad",   "accent", "bar_low",    "bar_high",
 };
 static_assert(std::size(kStyleNames) == static_cast<size_t>(Style::count_));
 }  // namespace

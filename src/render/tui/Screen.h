@@ -63,10 +63,10 @@ struct ScreenModel {
   int height = 0;
   std::vector<Line> lines;  // at most `height`
   // What the key handler needs to know about the table just drawn.
-  int table_rows = 0;     // rows in the current table, after the filters
-  int page_rows = 1;      // rows visible at once
-  int scroll = 0;         // first visible row
-  int selected = 0;       // the selected row, clamped
+  int table_rows = 0;        // rows in the current table, after the filters
+  int page_rows = 1;         // rows visible at once
+  int scroll = 0;            // first visible row
+  int selected = 0;          // the selected row, clamped
   std::string selected_key;  // its identity, to keep the selection across refreshes
   uint32_t selected_pid = 0;
 };

@@ -39,12 +39,9 @@ constexpr ColumnDef kFlowCols[] = {
     {"LAT p50/p99", "latency_p99_us", 13, true, false, 2},
 };
 constexpr ColumnDef kChannelCols[] = {
-    {"CHANNEL", "id", 14, false, true, 0},
-    {"KIND", "kind", 9, false, false, 0},
-    {"PATH", "path", 10, false, true, 2},
-    {"ENDPOINTS", "endpoints", 16, false, true, 1},
-    {"BYTES/s", "bytes_per_s", 9, true, false, 0},
-    {"MSGS/s", "messages_per_s", 7, true, false, 1},
+    {"CHANNEL", "id", 14, false, true, 0},         {"KIND", "kind", 9, false, false, 0},
+    {"PATH", "path", 10, false, true, 2},          {"ENDPOINTS", "endpoints", 16, false, true, 1},
+    {"BYTES/s", "bytes_per_s", 9, true, false, 0}, {"MSGS/s", "messages_per_s", 7, true, false, 1},
     {"FILL", "fill", 8, true, false, 2},
 };
 constexpr ColumnDef kCoreCols[] = {
@@ -81,10 +78,18 @@ struct KindLabel {
   std::string_view label;
 };
 constexpr KindLabel kKindLabels[] = {
-    {Kind::pipe, "pipe"},          {Kind::fifo, "fifo"},           {Kind::unix_stream, "unix/str"},
-    {Kind::unix_dgram, "unix/dgr"}, {Kind::unix_seqpacket, "unix/seq"}, {Kind::tcp, "tcp"},
-    {Kind::udp, "udp"},            {Kind::sysv_msg, "sysv_msg"},   {Kind::posix_mq, "posix_mq"},
-    {Kind::sysv_shm, "sysv_shm"},  {Kind::posix_shm, "posix_shm"}, {Kind::file, "file"},
+    {Kind::pipe, "pipe"},
+    {Kind::fifo, "fifo"},
+    {Kind::unix_stream, "unix/str"},
+    {Kind::unix_dgram, "unix/dgr"},
+    {Kind::unix_seqpacket, "unix/seq"},
+    {Kind::tcp, "tcp"},
+    {Kind::udp, "udp"},
+    {Kind::sysv_msg, "sysv_msg"},
+    {Kind::posix_mq, "posix_mq"},
+    {Kind::sysv_shm, "sysv_shm"},
+    {Kind::posix_shm, "posix_shm"},
+    {Kind::file, "file"},
     {Kind::signal, "signal"},
 };
 
@@ -123,8 +128,12 @@ struct Ctx {
   std::optional<uint32_t> pid;  // the pid filter, or the drilled process
 
   double rate(double v) const { return interval > 0 ? v / interval : 0; }
-  Cell bytes_cell(uint64_t v) const { return num_cell(bytes_rate(rate(double(v)), raw), rate(double(v))); }
-  Cell count_cell(uint64_t v) const { return num_cell(count_rate(rate(double(v)), raw), rate(double(v))); }
+  Cell bytes_cell(uint64_t v) const {
+    return num_cell(bytes_rate(rate(double(v)), raw), rate(double(v)));
+  }
+  Cell count_cell(uint64_t v) const {
+    return num_cell(count_rate(rate(double(v)), raw), rate(double(v)));
+  }
 };
 
 bool flow_has_pid(const FlowRow& f, uint32_t pid) { return f.src.pid == pid || f.dst.pid == pid; }
@@ -484,9 +493,9 @@ std::string limit_value(const limits::Limit& l, std::optional<uint64_t> v, bool 
 void limits_view(const Ctx& c, Table& out) {
   for (const auto& f : c.snap.failures) {
     if (c.pid && f.pid != *c.pid) continue;
-    std::string line = fmt::format(
-        "FAILED {} {} ×{} by {}:{}{}", sanitize(f.syscall), f.err.empty() ? "(shrunk)" : f.err,
-        f.count, sanitize(f.comm), f.pid, f.tid != f.pid ? fmt::format("/{}", f.tid) : "");
+    std::string line = fmt::format("FAILED {} {} ×{} by {}:{}{}", sanitize(f.syscall),
+                                   f.err.empty() ? "(shrunk)" : f.err, f.count, sanitize(f.comm),
+                                   f.pid, f.tid != f.pid ? fmt::format("/{}", f.tid) : "");
     if (f.diagnosis.limit) line += " — " + sanitize(*f.diagnosis.limit);
     if (!f.diagnosis.detail.empty()) line += ": " + sanitize(f.diagnosis.detail);
     out.notes.push_back(line);
@@ -507,10 +516,9 @@ void limits_view(const Ctx& c, Table& out) {
     return;
   }
   for (const auto& w : rep->warnings) {
-    out.notes.push_back(fmt::format("{} {}: {}{}",
-                                    w.severity == limits::Severity::Warning ? "WARN" : "info",
-                                    sanitize(w.limit), sanitize(w.message),
-                                    w.fix.empty() ? "" : " (fix: " + sanitize(w.fix) + ")"));
+    out.notes.push_back(fmt::format(
+        "{} {}: {}{}", w.severity == limits::Severity::Warning ? "WARN" : "info", sanitize(w.limit),
+        sanitize(w.message), w.fix.empty() ? "" : " (fix: " + sanitize(w.fix) + ")"));
     out.note_styles.push_back(w.severity == limits::Severity::Warning ? Style::warn : Style::dim);
   }
   for (const auto& l : rep->limits) {
@@ -542,12 +550,18 @@ std::string_view view_title(View v) { return kViewTitles[size_t(v)]; }
 
 std::span<const ColumnDef> columns(View v) {
   switch (v) {
-    case View::processes: return kProcessCols;
-    case View::flows: return kFlowCols;
-    case View::channels: return kChannelCols;
-    case View::cores: return kCoreCols;
-    case View::apps: return kAppCols;
-    case View::limits: return kLimitCols;
+    case View::processes:
+      return kProcessCols;
+    case View::flows:
+      return kFlowCols;
+    case View::channels:
+      return kChannelCols;
+    case View::cores:
+      return kCoreCols;
+    case View::apps:
+      return kAppCols;
+    case View::limits:
+      return kLimitCols;
   }
   return kProcessCols;
 }

@@ -16,7 +16,8 @@ std::string terminal_cannot_address(const char* term) {
     return std::string("the terminal type TERM=") + sanitize(term) +
            " is unknown to terminfo: set TERM to your terminal's type, or use --json";
   char* cup = tigetstr(const_cast<char*>("cup"));
-  bool addressable = cup && cup != reinterpret_cast<char*>(-1);
+  // tigetstr() answers (char*)-1 for a name that is not a string capability.
+  bool addressable = cup && cup != reinterpret_cast<char*>(-1);  // NOLINT(performance-no-int-to-ptr)
   del_curterm(cur_term);
   if (!addressable)
     return std::string("the terminal TERM=") + sanitize(term) +
