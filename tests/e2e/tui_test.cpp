@@ -371,6 +371,23 @@ TEST(Tui, TerminalRestoredAfterSignals) {
   }
 }
 
+// A crash restores the terminal too, then dies of its signal (no core: the
+// shell's limit is 0; core_pattern would put one in the scratch directory).
+TEST(Tui, TerminalRestoredAfterACrash) {
+  for (int sig : {SIGSEGV, SIGABRT}) {
+    SCOPED_TRACE(strsignal(sig));
+    Tmux t(80, 24);
+    ASSERT_TRUE(t.started());
+    t.line("ulimit -c 0; " + start_command("-d 0.5"));
+    ASSERT_TRUE(wait_header(t)) << t.last();
+    pid_t pid = t.child_of_shell();
+    ASSERT_GT(pid, 0);
+    kill(pid, sig);
+    ASSERT_TRUE(t.wait_for("IPCTOP_EXIT=" + std::to_string(128 + sig))) << t.last();
+    EXPECT_TRUE(terminal_is_sane(t)) << t.last();
+  }
+}
+
 TEST(Tui, SmallAndResizedTerminals) {
   Tmux t(80, 24);
   ASSERT_TRUE(t.started());
