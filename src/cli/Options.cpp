@@ -230,7 +230,7 @@ Options:
   -n, --count N            exit after N snapshots
   -p, --pid PID[,PID...]   only processes in this list, and flows touching them
       --raw                exact numbers instead of KiB/MiB/GiB and k/M (live view, limits)
-      --no-color           live view without colors (also when NO_COLOR is set or TERM=dumb)
+      --no-color           live view without colors (also when NO_COLOR is set)
       --features           show what this kernel offers and which probe variant runs
       --max-flows N        kernel flow table size (default 65536)
       --max-threads N      kernel thread table size (default 32768)

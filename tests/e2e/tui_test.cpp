@@ -94,6 +94,10 @@ class Tmux {
   std::string screen() {
     return run_capture({"tmux", "-L", name_, "capture-pane", "-p", "-t", name_});
   }
+  // With the attributes as SGR escape sequences.
+  std::string screen_with_attributes() {
+    return run_capture({"tmux", "-L", name_, "capture-pane", "-e", "-p", "-t", name_});
+  }
   std::string format(const std::string& f) {
     std::string out = run_capture({"tmux", "-L", name_, "display-message", "-p", "-t", name_, f});
     while (!out.empty() && out.back() == '\n') out.pop_back();
@@ -413,6 +417,35 @@ TEST(Tui, SmallAndResizedTerminals) {
   t.keys("q");
   ASSERT_TRUE(t.wait_for("IPCTOP_EXIT=0")) << t.last();
   EXPECT_TRUE(terminal_is_sane(t)) << t.last();
+}
+
+// Colors (SGR 30-37 / 40-47) unless NO_COLOR or --no-color; then bold and
+// reverse only.
+TEST(Tui, NoColorAndNoColorOptionAreMonochrome) {
+  auto colored = [](const std::string& s) {
+    for (size_t i = s.find("\x1b["); i != std::string::npos; i = s.find("\x1b[", i + 1)) {
+      size_t end = s.find('m', i);
+      std::string params = ";" + s.substr(i + 2, end == std::string::npos ? 0 : end - i - 2) + ";";
+      for (const char* c : {";31;", ";32;", ";33;", ";36;", ";44;", ";46;", ";41;", ";42;"})
+        if (params.find(c) != std::string::npos) return true;
+    }
+    return false;
+  };
+  for (const std::string prefix : {"", "NO_COLOR=1 ", "--no-color"}) {
+    SCOPED_TRACE(prefix.empty() ? "colors" : prefix);
+    Tmux t(100, 30);
+    ASSERT_TRUE(t.started());
+    bool option = prefix == "--no-color";
+    t.line((option ? "" : prefix) + start_command(option ? "-d 0.5 --no-color" : "-d 0.5"));
+    ASSERT_TRUE(wait_header(t)) << t.last();
+    std::string attrs = t.screen_with_attributes();
+    EXPECT_EQ(colored(attrs), prefix.empty()) << attrs;
+    if (!prefix.empty()) {
+      EXPECT_NE(attrs.find("\x1b[7m"), std::string::npos) << "reverse video for the title";
+    }
+    t.keys("q");
+    ASSERT_TRUE(t.wait_for("IPCTOP_EXIT=0")) << t.last();
+  }
 }
 
 TEST(Tui, HostileProcessNameIsShownAsText) {
