@@ -504,6 +504,41 @@ TEST(Tui, HostileProcessNameIsShownAsText) {
   wait_bounded(reader, std::chrono::seconds(5));
 }
 
+// The driver fed from recorded snapshots (tests/tools/tui_replay.cpp): the
+// replay keys step, seek and pause.
+TEST(Tui, ReplayStepsAndSeeks) {
+  Tmux t(100, 30);
+  ASSERT_TRUE(t.started());
+  t.line(std::string(TUI_REPLAY_BIN) + " 5; echo IPCTOP_EXIT=$?");
+  ASSERT_TRUE(t.wait_for("replay 1/5")) << t.last();
+  t.keys("2");
+  t.keys("[");  // pauses (and stays on the first)
+  ASSERT_TRUE(t.wait([](const std::string& s) {
+    return s.find("replay 1/5") != std::string::npos && s.find("PAUSED") != std::string::npos;
+  })) << t.last();
+  EXPECT_TRUE(has_line_with(t.last(), {"nginx:1200", "php-fpm:1300", "1.0 MiB"})) << t.last();
+  EXPECT_NE(t.last().find("no loss"), std::string::npos) << t.last();
+  t.keys("]");
+  ASSERT_TRUE(t.wait_for("replay 2/5")) << t.last();
+  EXPECT_TRUE(t.wait([](const std::string& s) {
+    return has_line_with(s, {"nginx:1200", "2.0 MiB"});
+  })) << t.last();
+  EXPECT_NE(t.last().find("LOST 7 events"), std::string::npos) << t.last();
+  t.keys("}");
+  ASSERT_TRUE(t.wait_for("replay 5/5 (end)")) << t.last();
+  EXPECT_TRUE(has_line_with(t.last(), {"nginx:1200", "5.0 MiB"})) << t.last();
+  t.keys("[");
+  ASSERT_TRUE(t.wait_for("replay 4/5")) << t.last();
+  t.keys("{");
+  ASSERT_TRUE(t.wait_for("replay 1/5")) << t.last();
+  // Still paused: nothing moves on its own.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  EXPECT_NE(t.screen().find("replay 1/5"), std::string::npos);
+  t.keys("q");
+  ASSERT_TRUE(t.wait_for("IPCTOP_EXIT=0")) << t.last();
+  EXPECT_TRUE(terminal_is_sane(t)) << t.last();
+}
+
 TEST(Tui, NoTerminalGivesAClearMessage) {
   TempDir dir;
   pid_t pid = spawn({IPCTOP_BIN}, dir.file("o"), dir.file("e"));
