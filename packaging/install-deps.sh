@@ -9,7 +9,7 @@ packages=(
   build-essential cmake pkg-config clang llvm
   libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev
   libfmt-dev nlohmann-json3-dev libncurses-dev libgtest-dev
-  groff-base man-db zsh libcap2-bin
+  groff-base man-db zsh libcap2-bin tmux
   netcat-openbsd iproute2
   libclang-rt-14-dev
 )

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cmath>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <iostream>
@@ -21,6 +22,7 @@
 #include "nobpf/Collector.h"
 #include "probe/Probes.h"
 #include "render/json/Json.h"
+#include "render/tui/Driver.h"
 
 #ifndef IPCTOP_VERSION
 #define IPCTOP_VERSION "0.0.0"
@@ -104,6 +106,40 @@ int run_limits(const cli::Options& opts) {
   return std::cout.good() ? 0 : 1;
 }
 
+// Without BPF: what /proc and sock_diag tell, once per interval, for the
+// live view: the same snapshots as run_procfs prints.
+class ProcfsSource final : public tui::SnapshotSource {
+ public:
+  ProcfsSource(nobpf::Collector& collector, double interval_s, double start)
+      : collector_(collector), interval_(interval_s), last_(start), next_(start + interval_s) {}
+  int ms_until_next() override {
+    double left = next_ - monotonic_s();
+    return left <= 0 ? 0 : static_cast<int>(std::ceil(left * 1000));
+  }
+  std::optional<Snapshot> next() override {
+    double now = monotonic_s();
+    Snapshot snap = collector_.collect(unix_s(), now - last_);
+    collector_.take_new_errors();  // the view shows what it has; stderr is the screen
+    last_ = now;
+    next_ += interval_;
+    if (next_ < now) next_ = now + interval_;
+    return snap;
+  }
+  double interval() const override { return interval_; }
+  void set_interval(double seconds) override {
+    interval_ = seconds;
+    next_ = last_ + seconds;
+  }
+  bool live() const override { return true; }
+  std::string label() const override { return "procfs, no traffic"; }
+
+ private:
+  nobpf::Collector& collector_;
+  double interval_;
+  double last_;
+  double next_;
+};
+
 // Without BPF: what /proc and sock_diag tell, once per interval. The first
 // snapshot covers the time since the start, like the traced ones.
 // `fallback`: BPF was refused, and the caller said why.
@@ -115,6 +151,19 @@ int run_procfs(const cli::Options& opts, bool fallback) {
       "ipctop: {}reading /proc every {} s: who holds which channel, and context switches; "
       "no traffic; interrupt to stop\n",
       fallback ? "continuing without BPF (as with --no-bpf), " : "", opts.interval_s);
+  if (!opts.json) {
+    tui::TuiOptions tui_opts;
+    tui_opts.raw = opts.raw;
+    tui_opts.color = !opts.no_color;
+    tui_opts.stop = &g_stop;
+    tui_opts.max_snapshots = opts.count;
+    ProcfsSource source(collector, opts.interval_s, last);
+    if (tui::run_tui(source, tui_opts) != 0) {
+      std::cerr << "ipctop: cannot start the live view on this terminal: use --json\n";
+      return kExitUsage;
+    }
+    return 0;
+  }
   uint64_t printed = 0;
   double next = last + opts.interval_s;
   for (;;) {
@@ -139,11 +188,106 @@ int run_procfs(const cli::Options& opts, bool fallback) {
   return 0;
 }
 
+// One tracing run: the probes and the model that turns their counters into
+// Snapshots, shared by the NDJSON loop and the live view.
+class Tracing {
+ public:
+  Tracing(probe::Probes& probes, const cli::Options& opts)
+      : probes_(probes), aggregator_(names_, Filter{opts.pids}), last_(monotonic_s()) {}
+
+  // The single place where a Snapshot is produced: drain the kernel,
+  // aggregate over the time since the previous one, free what the model no
+  // longer needs. Whatever must see every snapshot (an exporter, a
+  // recorder) hooks in here, whether the TUI shows it or --json prints it.
+  Snapshot next_snapshot() {
+    double now = monotonic_s();
+    KernelSample sample = probes_.drain(unix_s());
+    if (!sample.failures.entries.empty()) sample.failures.limits = failure_limits();
+    Snapshot snap = aggregator_.update(sample, now - last_);
+    probes_.collect_garbage(aggregator_.collect_garbage());
+    last_ = now;
+    lost_total_ += snap.lost.events;
+    return snap;
+  }
+
+  probe::Probes& probes() { return probes_; }
+  double last() const { return last_; }
+  uint64_t lost_total() const { return lost_total_; }
+
+ private:
+  probe::Probes& probes_;
+  ProcNames names_;
+  Aggregator aggregator_;
+  double last_;
+  uint64_t lost_total_ = 0;
+};
+
+// The live view's source: a snapshot every interval (changeable with + and
+// -), and the ring buffer's fd to wait on with the keyboard.
+class LiveSource final : public tui::SnapshotSource {
+ public:
+  LiveSource(Tracing& tracing, double interval_s)
+      : tracing_(tracing), interval_(interval_s), next_(tracing.last() + interval_s) {}
+  std::vector<int> fds() override { return {tracing_.probes().epoll_fd()}; }
+  void service() override { tracing_.probes().poll(0); }
+  int ms_until_next() override {
+    double left = next_ - monotonic_s();
+    return left <= 0 ? 0 : static_cast<int>(std::ceil(left * 1000));
+  }
+  std::optional<Snapshot> next() override {
+    Snapshot snap = tracing_.next_snapshot();
+    double now = monotonic_s();
+    next_ += interval_;
+    if (next_ < now) next_ = now + interval_;  // suspended or overloaded: do not burst
+    return snap;
+  }
+  double interval() const override { return interval_; }
+  void set_interval(double seconds) override {
+    interval_ = seconds;
+    next_ = tracing_.last() + seconds;
+  }
+  bool live() const override { return true; }
+  std::string label() const override { return "live"; }
+
+ private:
+  Tracing& tracing_;
+  double interval_;
+  double next_;
+};
+
+int run_json(Tracing& tracing, const cli::Options& opts) {
+  uint64_t printed = 0;
+  double next = tracing.last() + opts.interval_s;
+  for (;;) {
+    bool stopping = g_stop != 0;
+    double now = monotonic_s();
+    if (!stopping && now < next) {
+      int wait_ms = static_cast<int>(std::ceil((next - now) * 1000));
+      int rc = tracing.probes().poll(wait_ms);
+      if (rc < 0 && rc != -EINTR) {
+        std::cerr << "ipctop: reading the ring buffer failed: " << strerror(-rc) << '\n';
+        return kExitCannotTrace;
+      }
+      continue;
+    }
+    Snapshot snap = tracing.next_snapshot();
+    now = tracing.last();
+    next += opts.interval_s;
+    if (next < now) next = now + opts.interval_s;  // suspended or overloaded: do not burst
+    render::write_ndjson(snap, std::cout);
+    if (!std::cout.good()) break;  // the reader went away
+    ++printed;
+    if (stopping || (opts.count && printed >= *opts.count)) break;
+  }
+  return 0;
+}
+
 int run_trace(const cli::Options& opts) {
   if (!opts.json) {
-    std::cerr << "ipctop: the interactive view is not built yet; use 'ipctop --json' for "
-                 "NDJSON snapshots (see 'ipctop --help')\n";
-    return kExitUsage;
+    if (std::string why = tui::tui_unavailable(); !why.empty()) {
+      std::cerr << "ipctop: " << why << '\n';
+      return kExitUsage;
+    }
   }
   install_signals();
   if (opts.no_bpf) return run_procfs(opts, false);
@@ -156,55 +300,44 @@ int run_trace(const cli::Options& opts) {
     return kExitCannotTrace;
   }
   auto probes = std::move(std::get<std::unique_ptr<probe::Probes>>(started));
-  size_t attached = 0;
-  for (const auto& p : probes->report().probes) {
-    attached += p.attached;
-    if (!p.attached)
-      std::cerr << fmt::format("ipctop: probe {} ({}) not attached: {}\n", p.name, p.tracepoint,
-                               p.reason);
-  }
   // Least privilege: everything privileged is open by now.
   if (auto problem = drop_capabilities_after_attach())
     std::cerr << "ipctop: warning: could not drop every capability: " << *problem << '\n';
-  std::cerr << fmt::format("ipctop: tracing ({} of {} probes attached, {}); interrupt to stop\n",
-                           attached, probes->report().probes.size(),
-                           probes->report().object_variant);
-
-  ProcNames names;
-  Aggregator aggregator(names, Filter{opts.pids});
-  uint64_t printed = 0;
-  uint64_t lost_total = 0;
-  double last = monotonic_s();
-  double next = last + opts.interval_s;
-  for (;;) {
-    bool stopping = g_stop != 0;
-    double now = monotonic_s();
-    if (!stopping && now < next) {
-      int wait_ms = static_cast<int>(std::ceil((next - now) * 1000));
-      int rc = probes->poll(wait_ms);
-      if (rc < 0 && rc != -EINTR) {
-        std::cerr << "ipctop: reading the ring buffer failed: " << strerror(-rc) << '\n';
-        return kExitCannotTrace;
-      }
-      continue;
+  Tracing tracing(*probes, opts);
+  int status = 0;
+  if (opts.json) {
+    size_t attached = 0;
+    for (const auto& p : probes->report().probes) {
+      attached += p.attached;
+      if (!p.attached)
+        std::cerr << fmt::format("ipctop: probe {} ({}) not attached: {}\n", p.name,
+                                 p.tracepoint, p.reason);
     }
-    now = monotonic_s();
-    KernelSample sample = probes->drain(unix_s());
-    if (!sample.failures.entries.empty()) sample.failures.limits = failure_limits();
-    Snapshot snap = aggregator.update(sample, now - last);
-    probes->collect_garbage(aggregator.collect_garbage());
-    last = now;
-    next += opts.interval_s;
-    if (next < now) next = now + opts.interval_s;  // suspended or overloaded: do not burst
-    lost_total += snap.lost.events;
-    render::write_ndjson(snap, std::cout);
-    if (!std::cout.good()) break;  // the reader went away
-    ++printed;
-    if (stopping || (opts.count && printed >= *opts.count)) break;
+    std::cerr << fmt::format("ipctop: tracing ({} of {} probes attached, {}); interrupt to stop\n",
+                             attached, probes->report().probes.size(),
+                             probes->report().object_variant);
+    status = run_json(tracing, opts);
+    if (status) return status;
+  } else {
+    tui::TuiOptions tui_opts;
+    tui_opts.raw = opts.raw;
+    tui_opts.color = !opts.no_color;
+    tui_opts.stop = &g_stop;
+    tui_opts.max_snapshots = opts.count;
+    for (const auto& p : probes->report().probes)
+      tui_opts.probes.push_back({p.name, p.attached, p.reason});
+    LiveSource source(tracing, opts.interval_s);
+    status = tui::run_tui(source, tui_opts);
+    if (status) {
+      std::cerr << "ipctop: cannot start the live view on this terminal (TERM="
+                << (std::getenv("TERM") ? std::getenv("TERM") : "") << "): use --json\n";
+      return kExitUsage;
+    }
   }
-  if (lost_total)
-    std::cerr << fmt::format("ipctop: {} events were lost (see the 'lost' object)\n", lost_total);
-  return opts.fail_on_loss && lost_total ? kExitLoss : 0;
+  if (tracing.lost_total())
+    std::cerr << fmt::format("ipctop: {} events were lost (see the 'lost' object)\n",
+                             tracing.lost_total());
+  return opts.fail_on_loss && tracing.lost_total() ? kExitLoss : 0;
 }
 
 int run_features(const cli::Options& opts) {

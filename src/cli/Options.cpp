@@ -157,6 +157,11 @@ const std::vector<Flag>& flags() {
          o.raw = true;
          return std::optional<std::string>{};
        }},
+      {"--no-color", 0, nullptr,
+       [](Options& o, const std::string&) {
+         o.no_color = true;
+         return std::optional<std::string>{};
+       }},
       {"--features", 0, nullptr,
        [](Options& o, const std::string&) {
          o.command = Command::features;
@@ -233,19 +238,23 @@ std::variant<Options, UsageError> parse(const std::vector<std::string>& args) {
 
 std::string help_text() {
   return R"(Usage: ipctop [OPTIONS]
+       ipctop --json [OPTIONS]
        ipctop limits [--json] [--raw]
 
 Show which processes and threads talk to which over pipes, FIFOs, unix
-sockets, TCP and UDP, and message queues, how many bytes and messages, on
-which CPU, and what it costs them in context switches. Needs root, or CAP_BPF
-and CAP_PERFMON; without them it shows the channel endpoints and context
-switches it can read from /proc.
+sockets, TCP and UDP, message queues, shared memory and signals, how many
+bytes and messages, on which CPU, and what it costs them in context switches.
+Needs root, or CAP_BPF and CAP_PERFMON; without them it shows the channel
+endpoints and context switches it can read from /proc.
+Without --json, a full-screen live view (press h in it for the keys).
 
 Options:
       --json               print one JSON object per interval (NDJSON, schema ipctop/1)
   -d, --interval SECONDS   interval between snapshots (default 1; fractions allowed)
   -n, --count N            exit after N snapshots
   -p, --pid PID[,PID...]   only processes in this list, and flows touching them
+      --raw                exact numbers instead of KiB/MiB/GiB and k/M (live view, limits)
+      --no-color           live view without colors (also when NO_COLOR is set)
       --features           show what this kernel offers and which probe variant runs
       --max-flows N        kernel flow table size (default 65536)
       --max-threads N      kernel thread table size (default 32768)
@@ -266,8 +275,8 @@ Commands:
       --raw                exact numbers instead of KiB/MiB/GiB
 
 Exit status: 0 success, 1 cannot trace (kernel features; privileges for
---features), 2 usage error, 3 events were lost and --fail-on-loss was given.
-The interactive view is not built yet: use --json.
+--features), 2 usage error (also: the live view without a terminal), 3 events
+were lost and --fail-on-loss was given.
 See ipctop(8).
 )";
 }

@@ -16,7 +16,7 @@ enum class Command { run, limits, features, help, version };
 struct Options {
   Command command = Command::run;
   bool json = false;
-  bool raw = false;                // limits: exact numbers instead of human units
+  bool raw = false;                // limits and the TUI: exact numbers instead of human units
   double interval_s = 1.0;
   std::optional<uint64_t> count;   // snapshots to print, then exit
   std::set<uint32_t> pids;         // empty: all
@@ -27,6 +27,7 @@ struct Options {
   bool fail_on_loss = false;
   bool files = false;  // follow regular files used as IPC (costs more)
   bool no_bpf = false;  // endpoints and context switches from /proc, no traffic
+  bool no_color = false;           // TUI: monochrome
 };
 
 struct UsageError {

@@ -493,6 +493,8 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
 
 int Probes::poll(int timeout_ms) { return ring_buffer__poll(impl_->ring, timeout_ms); }
 
+int Probes::epoll_fd() const { return ring_buffer__epoll_fd(impl_->ring); }
+
 KernelSample Probes::drain(double unix_time) {
   Impl& im = *impl_;
   ring_buffer__consume(im.ring);

@@ -63,6 +63,10 @@ class Probes {
   // Wait up to timeout_ms for lifecycle records; returns -EINTR on a signal.
   int poll(int timeout_ms);
 
+  // The ring buffer's epoll fd, readable when records wait: to wait on it
+  // together with other fds (the TUI's keyboard), then poll(0).
+  int epoll_fd() const;
+
   // Read every counter (cumulative) and take the records gathered so far.
   KernelSample drain(double unix_time);
 

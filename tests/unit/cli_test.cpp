@@ -28,7 +28,7 @@ const std::vector<std::string> kLongOptions = {
     "--json",         "--interval",     "--count",       "--pid",
     "--max-flows",    "--max-threads",  "--max-channels", "--ringbuf-size",
     "--fail-on-loss", "--raw",          "--features",    "--help",
-    "--version",      "--files",        "--no-bpf",
+    "--version",      "--files",        "--no-bpf",      "--no-color",
 };
 
 ::testing::AssertionResult Parses(const Args& args, Options* out = nullptr) {
@@ -97,6 +97,13 @@ TEST(CliFlags, Json) {
 TEST(CliFlags, FailOnLoss) { EXPECT_TRUE(Ok({"--fail-on-loss"}).fail_on_loss); }
 
 TEST(CliFlags, Raw) { EXPECT_TRUE(Ok({"--raw"}).raw); }
+
+TEST(CliFlags, NoColor) {
+  EXPECT_FALSE(Ok({}).no_color);
+  EXPECT_TRUE(Ok({"--no-color"}).no_color);
+  EXPECT_TRUE(Ok({"--no-color", "-d", "0.5", "--raw"}).raw);
+  ExpectRejected({"--no-color=1"}, "--no-color");
+}
 
 TEST(CliFlags, Features) { EXPECT_EQ(Ok({"--features"}).command, Command::features); }
 
