@@ -22,6 +22,8 @@
 #if IPCTOP_TP_BTF
 #include "ipc.bpf.h"
 #include "failures.bpf.h"
+#include "signal.bpf.h"
+#include "shm.bpf.h"
 #endif
 
 #if IPCTOP_TP_BTF
@@ -77,6 +79,7 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 {
 	/* Failed and empty transfers move no data; failures.bpf.h diagnoses
 	 * failed IPC syscalls (and pipes created shrunk, which return 0). */
+	on_shm_syscall_exit(regs, ret);
 	if (ret <= 0)
 		return on_syscall_failure(regs, ret);
 	on_syscall_exit(regs, ret);
@@ -87,6 +90,21 @@ TP(skb_copy_datagram_iovec)
 int BPF_PROG(handle_skb_copy_datagram_iovec, const struct sk_buff *skb, int len)
 {
 	on_datagram_copy(skb, len);
+	return 0;
+}
+
+TP(signal_generate)
+int BPF_PROG(handle_signal_generate, int sig, struct kernel_siginfo *info,
+	     struct task_struct *task, int group, int result)
+{
+	on_signal_generate(sig, info, task, result);
+	return 0;
+}
+
+TP(sched_waking)
+int BPF_PROG(handle_sched_waking, struct task_struct *p)
+{
+	on_shm_waking(p);
 	return 0;
 }
 #endif

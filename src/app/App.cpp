@@ -17,6 +17,7 @@
 #include "limits/Limits.h"
 #include "model/Aggregator.h"
 #include "probe/Probes.h"
+#include "procfs/ShmMaps.h"
 #include "render/json/Json.h"
 
 #ifndef IPCTOP_VERSION
@@ -123,6 +124,8 @@ int run_trace(const cli::Options& opts) {
 
   ProcNames names;
   Aggregator aggregator(names, Filter{opts.pids});
+  procfs::ProcShm shm_source;
+  aggregator.set_shm_source(&shm_source);
   uint64_t printed = 0;
   uint64_t lost_total = 0;
   double last = monotonic_s();

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "model/Signals.h"
+
 namespace ipctop {
 
 namespace {
@@ -28,6 +30,7 @@ constexpr LostPoint kLostPoints[] = {
     {IPCTOP_LOST_RINGBUF_FULL, "ringbuf_full"},
     {IPCTOP_LOST_MMSG_TRUNCATED, "mmsg_truncated"},
     {IPCTOP_LOST_UNSUPPORTED, "unsupported_path"},
+    {IPCTOP_LOST_SHM_UNRESOLVED, "shm_unresolved"},
 };
 static_assert(std::size(kLostPoints) == IPCTOP_CNT_MAX - IPCTOP_LOST_FIRST,
               "every kernel drop point has a name");
@@ -39,7 +42,15 @@ ThreadCounters delta(const ThreadCounters& a, const ThreadCounters& b) {
           delta(a.involuntary, b.involuntary), delta(a.oncpu_ns, b.oncpu_ns)};
 }
 
-bool is_message_kind(Kind k) { return k == Kind::unix_dgram || k == Kind::unix_seqpacket; }
+bool is_message_kind(Kind k) {
+  return k == Kind::unix_dgram || k == Kind::unix_seqpacket || k == Kind::signal;
+}
+
+// Kinds whose flows move no bytes: signals, and wakeups on shared memory.
+// Their per-CPU splits count messages instead.
+bool is_count_kind(Kind k) {
+  return k == Kind::signal || k == Kind::sysv_shm || k == Kind::posix_shm;
+}
 
 // The kernel's dev_t (MINORBITS = 20) as major:minor.
 std::string kernel_dev(uint32_t dev) { return fmt::format("{}:{}", dev >> 20, dev & 0xfffff); }
@@ -63,6 +74,9 @@ std::string channel_id(Kind kind, uint64_t ino, uint32_t dev) {
       return fmt::format("pipe:[{}]", ino);
     case Kind::fifo:
       return fmt::format("fifo:{}:{}", kernel_dev(dev), ino);
+    case Kind::sysv_shm:
+    case Kind::posix_shm:
+      return shm_channel_id(kind, ino, dev);
     default:
       return fmt::format("unix:[{}]", ino);
   }
@@ -153,7 +167,22 @@ const std::string& Aggregator::path_of(Kind kind, uint64_t ino, uint32_t dev,
 
 Snapshot Aggregator::update(const KernelSample& sample, double interval_s) {
   ++updates_;
-  for (const auto& r : sample.records) apply(r);
+  // Task and shared memory records in the order the kernel made them: a
+  // fork copies the attachments its parent had at that moment.
+  {
+    size_t t = 0, m = 0;
+    const auto& tasks = sample.records;
+    const auto& shms = sample.shm_records;
+    while (t < tasks.size() || m < shms.size()) {
+      if (m == shms.size() || (t < tasks.size() && tasks[t].ts_ns <= shms[m].ts_ns)) {
+        apply(tasks[t]);
+        shm_.apply(tasks[t++]);
+      } else {
+        shm_.apply(shms[m++]);
+      }
+    }
+  }
+  shm_.refresh(sample.time);
 
   Snapshot snap;
   snap.time = sample.time;
@@ -222,19 +251,35 @@ Snapshot Aggregator::update(const KernelSample& sample, double interval_s) {
     auto kind = kind_from_abi(k.kind);
     if (!kind) continue;
     if (!filter_.wants(k.src_tgid) && !filter_.wants(k.dst_tgid)) continue;
-    FlowId id{k.kind, k.chan_ino, k.chan_dev, k.src_tgid, k.src_tid, k.dst_tgid, k.dst_tid};
+    // A signal's chan_dev is what became of it: one row per signal, with
+    // the discarded ones counted apart from the delivered messages.
+    const bool signal = *kind == Kind::signal;
+    FlowId id{k.kind, k.chan_ino, signal ? 0 : k.chan_dev, k.src_tgid, k.src_tid, k.dst_tgid,
+              k.dst_tid};
     auto [it, inserted] = flows.try_emplace(id);
     FlowRow& f = it->second;
     if (inserted) {
       f.kind = *kind;
-      f.channel = channel_id(*kind, k.chan_ino, k.chan_dev);
-      f.src = ref(k.src_tgid, k.src_tid);
+      f.channel = signal ? fmt::format("signal:{}:{}", k.dst_tgid,
+                                       signal_name(static_cast<int>(k.chan_ino)))
+                         : channel_id(*kind, k.chan_ino, k.chan_dev);
+      f.src = signal && k.src_tid == 0 ? TaskRef{0, 0, "(kernel)", {}}
+                                       : ref(k.src_tgid, k.src_tid);
       f.dst = ref(k.dst_tgid, k.dst_tid);
+      if (signal) f.signo = static_cast<int>(k.chan_ino);
+    }
+    if (signal && k.chan_dev != IPCTOP_SIG_DELIVERED) {
+      uint64_t& discarded = k.chan_dev == IPCTOP_SIG_IGNORED     ? f.signals_ignored
+                            : k.chan_dev == IPCTOP_SIG_COALESCED ? f.signals_coalesced
+                                                                 : f.signals_overflow;
+      discarded += messages;
+      messages = 0;
     }
     f.bytes += bytes;
     f.messages += messages;
-    f.cpus[k.src_cpu] += bytes;
-    f.rx_cpus[k.dst_cpu] += bytes;
+    const uint64_t weight = is_count_kind(*kind) ? messages : bytes;
+    f.cpus[k.src_cpu] += weight;
+    f.rx_cpus[k.dst_cpu] += weight;
     if (k.src_cpu < snap.cpus.size()) snap.cpus[k.src_cpu].tx_bytes += bytes;
     if (k.dst_cpu < snap.cpus.size()) snap.cpus[k.dst_cpu].rx_bytes += bytes;
     if (k.src_tid && filter_.wants(k.src_tgid)) {
@@ -266,16 +311,20 @@ Snapshot Aggregator::update(const KernelSample& sample, double interval_s) {
     ch.bytes += f.bytes;
     ch.messages += f.messages;
     bool msg = is_message_kind(f.kind);
-    if (f.src.tid) ch.endpoints.push_back({f.src.pid, f.src.tid, msg ? "sender" : "writer"});
-    ch.endpoints.push_back({f.dst.pid, f.dst.tid, msg ? "receiver" : "reader"});
+    bool wake = f.kind == Kind::sysv_shm || f.kind == Kind::posix_shm;
+    if (f.src.tid)
+      ch.endpoints.push_back({f.src.pid, f.src.tid, wake ? "waker" : msg ? "sender" : "writer"});
+    ch.endpoints.push_back({f.dst.pid, f.dst.tid, wake ? "wakee" : msg ? "receiver" : "reader"});
   }
+  // Shared memory segments: size, key, creator and the attached processes.
+  shm_.fill(channels, [&](uint32_t pid) { return filter_.wants(pid); });
   for (auto& [cid, ch] : channels) {
     std::sort(ch.endpoints.begin(), ch.endpoints.end());
     ch.endpoints.erase(
         std::unique(ch.endpoints.begin(), ch.endpoints.end(),
                     [](const auto& a, const auto& b) { return !(a < b) && !(b < a); }),
         ch.endpoints.end());
-    if (ch.kind != Kind::pipe) {
+    if (ch.kind != Kind::pipe && ch.kind != Kind::signal && ch.path.empty()) {
       std::set<uint32_t> pids;
       for (const auto& e : ch.endpoints) pids.insert(e.pid);
       const ChannelObject& o = objects[cid];

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "model/Sample.h"
+#include "model/Shm.h"
 #include "model/Snapshot.h"
 
 namespace ipctop {
@@ -59,6 +60,9 @@ class Aggregator {
 
   size_t tracked_flows() const { return prev_flows_.size(); }
 
+  // Where shared memory attachments are read from /proc (none: records only).
+  void set_shm_source(ShmSource* source) { shm_ = ShmTracker(source); }
+
  private:
   struct Task {
     uint32_t tgid = 0;
@@ -98,6 +102,7 @@ class Aggregator {
   uint64_t prev_orphan_bytes_ = 0;
   uint64_t prev_orphan_messages_ = 0;
   std::unordered_map<std::string, std::string> paths_;  // channel id -> path
+  ShmTracker shm_;  // shared memory segments and who is attached (model/Shm.cpp)
 };
 
 }  // namespace ipctop

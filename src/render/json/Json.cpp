@@ -1,5 +1,8 @@
 #include "render/json/Json.h"
 
+#include <fmt/format.h>
+
+#include "model/Signals.h"
 #include "model/Text.h"
 
 namespace ipctop::render {
@@ -42,6 +45,25 @@ json process_json(const ProcessRow& p) {
           {"rx_bytes", p.rx_bytes}, {"exited", p.exited}};
 }
 
+// Shared memory segments: size, SysV key and id, creator, IPC_RMID done.
+void shm_channel_fields(const ChannelRow& c, json& out) {
+  if (c.kind != Kind::sysv_shm && c.kind != Kind::posix_shm) return;
+  if (c.size) out["size"] = *c.size;
+  if (c.shm_key) out["key"] = fmt::format("0x{:08x}", *c.shm_key);
+  if (c.shmid) out["shmid"] = *c.shmid;
+  if (c.creator) out["creator"] = *c.creator;
+  if (c.kind == Kind::sysv_shm && c.shmid) out["removed"] = c.removed;
+}
+
+// Signals: the name, and the ones the kernel discarded (not in messages).
+void signal_flow_fields(const FlowRow& f, json& out) {
+  if (f.kind != Kind::signal) return;
+  out["signal"] = signal_name(f.signo);
+  out["discarded"] = {{"ignored", f.signals_ignored},
+                      {"coalesced", f.signals_coalesced},
+                      {"overflow", f.signals_overflow}};
+}
+
 json channel_json(const ChannelRow& c) {
   json endpoints = json::array();
   for (const auto& e : c.endpoints)
@@ -52,14 +74,17 @@ json channel_json(const ChannelRow& c) {
               {"messages", c.messages},
               {"endpoints", endpoints}};
   if (!c.path.empty()) out["path"] = sanitize(c.path);
+  shm_channel_fields(c, out);
   return out;
 }
 
 json flow_json(const FlowRow& f) {
-  return {{"kind", kind_name(f.kind)}, {"channel", sanitize(f.channel)},
-          {"src", task_ref(f.src)},    {"dst", task_ref(f.dst)},
-          {"bytes", f.bytes},          {"messages", f.messages},
-          {"cpus", cpu_split(f.cpus)}, {"rx_cpus", cpu_split(f.rx_cpus)}};
+  json out = {{"kind", kind_name(f.kind)}, {"channel", sanitize(f.channel)},
+              {"src", task_ref(f.src)},    {"dst", task_ref(f.dst)},
+              {"bytes", f.bytes},          {"messages", f.messages},
+              {"cpus", cpu_split(f.cpus)}, {"rx_cpus", cpu_split(f.rx_cpus)}};
+  signal_flow_fields(f, out);
+  return out;
 }
 
 json failure_json(const FailureRow& f) {

@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared memory: the lifecycle of SysV segments and of POSIX shared memory
+ * files (ring-buffer records, rare), and the synchronization between the
+ * processes that share them (flows of wakeups, in the kernel's flow table).
+ *
+ * Lifecycle, at sys_exit: shmget, shmat, shmdt, shmctl(IPC_RMID), and mmap
+ * MAP_SHARED of a file on tmpfs or hugetlbfs (shm_open's /dev/shm, memfd).
+ * User space keeps the set of attached processes (src/model/Shm.cpp);
+ * fork, exec and exit come from the task records.
+ *
+ * Wakeups, at sched_waking, which runs in the waker's context: when current
+ * is inside a futex wake on a futex without FUTEX_PRIVATE_FLAG (a POSIX
+ * semaphore, a process-shared mutex or condition variable) and the task it
+ * wakes is inside a futex wait, the futex address is mapped through the
+ * waker's VMA to the file behind it (the SysV segment, the /dev/shm file, the
+ * memfd), and a flow waker -> wakee is credited to it. semop/semtimedop
+ * waking a task blocked in semop is credited to the semaphore set.
+ */
+#ifndef IPCTOP_SHM_BPF_H
+#define IPCTOP_SHM_BPF_H
+
+#define SHM_MAP_TYPE 0x0f
+#define SHM_MAP_SHARED 0x01
+#define SHM_MAP_SHARED_VALIDATE 0x03
+#define SHM_IPC_RMID 0
+#define SHM_IPC_64 0x100
+#define SHM_TMPFS_MAGIC 0x01021994
+#define SHM_HUGETLBFS_MAGIC 0x958458f6
+#define SHM_MAX_ERRNO 4095
+
+#define FUTEX_WAKE 1
+#define FUTEX_REQUEUE 3
+#define FUTEX_CMP_REQUEUE 4
+#define FUTEX_WAKE_OP 5
+#define FUTEX_UNLOCK_PI 7
+#define FUTEX_WAKE_BITSET 10
+#define FUTEX_CMP_REQUEUE_PI 12
+#define FUTEX_PRIVATE_FLAG 128
+#define FUTEX_CMD_MASK 0x7f /* without FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME */
+#define FUTEX2_PRIVATE 128
+
+struct shm_event {
+	__u32 op;
+	__u32 kind;
+	__u64 ino;
+	__u32 dev;
+	__s32 key;
+	__u64 size;
+	__u64 addr;
+	__u64 len;
+	__u32 flags;
+	const unsigned char *name; /* kernel pointer, or NULL */
+};
+
+static __always_inline void shm_emit(const struct shm_event *e)
+{
+	struct ipctop_rec_shm *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (!r) {
+		count(IPCTOP_LOST_RINGBUF_FULL, 1);
+		return;
+	}
+	r->hdr.type = IPCTOP_REC_SHM;
+	r->hdr.size = sizeof(*r);
+	r->hdr.cpu = bpf_get_smp_processor_id();
+	r->hdr.ts_ns = bpf_ktime_get_ns();
+	r->hdr.tgid = id >> 32;
+	r->hdr.tid = (__u32)id;
+	r->op = e->op;
+	r->kind = e->kind;
+	r->ino = e->ino;
+	r->dev = e->dev;
+	r->key = e->key;
+	r->size = e->size;
+	r->addr = e->addr;
+	r->len = e->len;
+	r->flags = e->flags;
+	r->pad = 0;
+	r->name[0] = 0;
+	if (e->name)
+		bpf_probe_read_kernel_str(r->name, sizeof(r->name), e->name);
+	bpf_ringbuf_submit(r, 0);
+}
+
+/* mmap(addr, len, prot, flags, fd, off) returned `ret`: a shared memory file? */
+static __noinline int shm_mmap(struct pt_regs *regs, long ret)
+{
+	unsigned long flags = syscall_arg(regs, 3);
+	struct shm_event e = { .op = IPCTOP_SHM_ATTACH, .kind = IPCTOP_KIND_POSIX_SHM };
+	unsigned long magic;
+	struct file *f;
+	long fd;
+
+	if ((flags & SHM_MAP_TYPE) != SHM_MAP_SHARED &&
+	    (flags & SHM_MAP_TYPE) != SHM_MAP_SHARED_VALIDATE)
+		return 0;
+#if defined(__TARGET_ARCH_x86)
+	fd = (int)KREAD(regs, r8);
+#else
+	fd = (int)BPF_CORE_READ(regs, regs[4]);
+#endif
+	if (fd < 0)
+		return 0;
+	f = fd_file(current_task(), fd);
+	if (!f)
+		return 0;
+	magic = BPF_CORE_READ(f, f_inode, i_sb, s_magic);
+	if (magic != SHM_TMPFS_MAGIC && magic != SHM_HUGETLBFS_MAGIC)
+		return 0;
+	e.ino = BPF_CORE_READ(f, f_inode, i_ino);
+	e.dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
+	e.size = BPF_CORE_READ(f, f_inode, i_size);
+	e.addr = ret;
+	e.len = syscall_arg(regs, 1);
+	e.flags = flags;
+	e.name = BPF_CORE_READ(f, f_path.dentry, d_name.name);
+	shm_emit(&e);
+	return 0;
+}
+
+/* A SysV shared memory syscall succeeded. */
+static __noinline int shm_sysv(struct pt_regs *regs, long nr, long ret)
+{
+	struct shm_event e = { .kind = IPCTOP_KIND_SYSV_SHM };
+
+	switch (nr) {
+	case NR_shmget: /* shmget(key, size, shmflg) -> shmid */
+		e.op = IPCTOP_SHM_GET;
+		e.ino = ret;
+		e.key = (int)syscall_arg(regs, 0);
+		e.size = syscall_arg(regs, 1);
+		e.flags = (unsigned int)syscall_arg(regs, 2);
+		break;
+	case NR_shmat: /* shmat(shmid, addr, shmflg) -> address */
+		e.op = IPCTOP_SHM_ATTACH;
+		e.ino = (int)syscall_arg(regs, 0);
+		e.addr = ret;
+		e.flags = (unsigned int)syscall_arg(regs, 2);
+		break;
+	case NR_shmdt: /* shmdt(addr) */
+		e.op = IPCTOP_SHM_DETACH;
+		e.addr = syscall_arg(regs, 0);
+		break;
+	default: /* shmctl(shmid, cmd, buf) */
+		if ((syscall_arg(regs, 1) & ~SHM_IPC_64) != SHM_IPC_RMID)
+			return 0;
+		e.op = IPCTOP_SHM_RMID;
+		e.ino = (int)syscall_arg(regs, 0);
+		break;
+	}
+	shm_emit(&e);
+	return 0;
+}
+
+/*
+ * Every syscall exit: one switch on the syscall number, then nothing unless
+ * it is one of the five shared memory calls and it succeeded.
+ */
+static __always_inline void on_shm_syscall_exit(struct pt_regs *regs, long ret)
+{
+	long nr = syscall_nr(regs);
+
+	switch (nr) {
+	case NR_mmap:
+		if (ret > 0)
+			shm_mmap(regs, ret);
+		return;
+	case NR_shmget:
+	case NR_shmat:
+	case NR_shmdt:
+	case NR_shmctl:
+		if (ret >= 0 || ret < -SHM_MAX_ERRNO)
+			shm_sysv(regs, nr, ret);
+		return;
+	}
+}
+
+/* A futex address resolved to the file and byte offset behind it. */
+struct shm_vma {
+	__u64 addr; /* in: the user address */
+	__u64 ino;
+	__u64 off;
+	__u32 dev;
+	__u32 kind; /* 0: no file behind it */
+};
+
+/* Futex keys are per page; the exact byte offset is compared, with 4 KiB pages. */
+#define SHM_PAGE_SHIFT 12
+
+/* bpf_find_vma() callback: the file and offset behind the futex address. */
+static long shm_vma_file(struct task_struct *task, struct vm_area_struct *vma, void *data)
+{
+	struct shm_vma *out = data;
+	struct file *f = vma->vm_file;
+	char name[4] = {};
+
+	if (!f)
+		return 0;
+	out->ino = f->f_inode->i_ino;
+	out->off = (vma->vm_pgoff << SHM_PAGE_SHIFT) + (out->addr - vma->vm_start);
+	/* A SysV segment's file is "SYSV%08x" on the kernel's internal shm
+	 * mount, and its inode number is the shmid (ipc/shm.c newseg()). */
+	bpf_probe_read_kernel(name, sizeof(name), f->f_path.dentry->d_name.name);
+	if (name[0] == 'S' && name[1] == 'Y' && name[2] == 'S' && name[3] == 'V') {
+		out->kind = IPCTOP_KIND_SYSV_SHM;
+		out->dev = 0;
+	} else {
+		out->kind = IPCTOP_KIND_POSIX_SHM;
+		out->dev = f->f_inode->i_sb->s_dev;
+	}
+	return 0;
+}
+
+/*
+ * Resolve `addr` in `task`'s address space. False when the mmap lock could
+ * not be taken without waiting (counted) or nothing is mapped there.
+ */
+static __always_inline bool shm_resolve(struct task_struct *task, __u64 addr, struct shm_vma *v)
+{
+	long err;
+
+	v->addr = addr;
+	err = bpf_find_vma(task, addr, shm_vma_file, v, 0);
+	if (err == -16 /* EBUSY: the mmap lock is taken */) {
+		count(IPCTOP_LOST_SHM_UNRESOLVED, 1);
+		return false;
+	}
+	return !err;
+}
+
+/*
+ * A wakeup by a waker known to be in a process-shared futex wake or a semop.
+ * The wakee must be blocked on the same object: in a futex wait on the same
+ * file and offset (the kernel's shared futex key), or in a semop on the same
+ * semaphore set. That also rules out wakeups an interrupt makes while the
+ * waker is in its syscall, which BPF cannot tell apart otherwise.
+ */
+static __noinline int shm_wake(struct task_struct *waker, struct task_struct *wakee,
+			       long nr, unsigned long arg0)
+{
+	struct pt_regs *wregs = (struct pt_regs *)bpf_task_pt_regs(wakee);
+	long wnr = syscall_nr(wregs);
+	unsigned long warg0 = syscall_arg(wregs, 0);
+	struct shm_vma v = {}, w = {};
+	struct match m = {};
+	__u32 dev;
+
+	if (nr == NR_semop || nr == NR_semtimedop) {
+		if ((wnr != NR_semop && wnr != NR_semtimedop) || (int)warg0 != (int)arg0)
+			return 0;
+		v.kind = IPCTOP_KIND_SYSV_SHM;
+		v.ino = (int)arg0;
+		dev = IPCTOP_SHM_DEV_SEMSET;
+	} else {
+		/* futex_waitv waits on a vector: not matched. */
+		if (wnr != NR_futex && wnr != NR_futex_wait)
+			return 0;
+		if (!shm_resolve(waker, arg0, &v) || !v.kind)
+			return 0; /* no file: private memory, not shared between processes */
+		if (!shm_resolve(wakee, warg0, &w))
+			return 0;
+		if (w.kind != v.kind || w.ino != v.ino || w.dev != v.dev || w.off != v.off)
+			return 0;
+		dev = v.dev;
+	}
+	m.src_tgid = waker->tgid;
+	m.src_tid = waker->pid;
+	m.src_cpu = bpf_get_smp_processor_id();
+	m.dst_tgid = wakee->tgid;
+	m.dst_tid = wakee->pid;
+	m.dst_cpu = wakee->thread_info.cpu;
+	m.msgs = 1;
+	m.chan_ino = v.ino;
+	credit_sync(&m, v.kind, dev);
+	return 0;
+}
+
+/*
+ * sched_waking, in the waker's context: the hot path is one helper call and
+ * one load (the waker's syscall number) for every wakeup that is not made by
+ * a futex or semop syscall. Kernel threads have zeroed user registers
+ * (syscall 0, read) and leave at once too.
+ */
+static __always_inline void on_shm_waking(struct task_struct *wakee)
+{
+	struct task_struct *cur = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(cur);
+	long nr = syscall_nr(regs);
+	unsigned long op;
+
+	switch (nr) {
+	case NR_futex: /* futex(uaddr, op, ...) */
+		op = syscall_arg(regs, 1);
+		if (op & FUTEX_PRIVATE_FLAG)
+			return;
+		switch (op & FUTEX_CMD_MASK) {
+		case FUTEX_WAKE: case FUTEX_REQUEUE: case FUTEX_CMP_REQUEUE:
+		case FUTEX_WAKE_OP: case FUTEX_UNLOCK_PI: case FUTEX_WAKE_BITSET:
+		case FUTEX_CMP_REQUEUE_PI:
+			break;
+		default:
+			return;
+		}
+		break;
+	case NR_futex_wake: /* futex_wake(uaddr, mask, nr, flags) */
+		if (syscall_arg(regs, 3) & FUTEX2_PRIVATE)
+			return;
+		break;
+	case NR_semop:
+	case NR_semtimedop:
+		break;
+	default:
+		return;
+	}
+	shm_wake(cur, wakee, nr, syscall_arg(regs, 0));
+}
+
+#endif
