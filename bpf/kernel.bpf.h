@@ -56,8 +56,6 @@ struct file {
 
 /* shm.bpf.h: the mapping behind a futex address. */
 struct vm_area_struct {
-	unsigned long vm_start;
-	unsigned long vm_pgoff;
 	struct file *vm_file;
 };
 

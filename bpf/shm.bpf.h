@@ -177,19 +177,18 @@ static __always_inline void on_shm_syscall_exit(struct pt_regs *regs, long ret)
 	}
 }
 
-/* A futex address resolved to the file and byte offset behind it. */
+/* A futex address resolved to the file behind it. */
 struct shm_vma {
-	__u64 addr; /* in: the user address */
 	__u64 ino;
-	__u64 off;
 	__u32 dev;
 	__u32 kind; /* 0: no file behind it */
 };
 
-/* Futex keys are per page; the exact byte offset is compared, with 4 KiB pages. */
+/* Futex keys are per page and offset in it; pages of at least 4 KiB. */
 #define SHM_PAGE_SHIFT 12
+#define SHM_PAGE_MASK ((1UL << SHM_PAGE_SHIFT) - 1)
 
-/* bpf_find_vma() callback: the file and offset behind the futex address. */
+/* bpf_find_vma() callback: the file behind the futex address. */
 static long shm_vma_file(struct task_struct *task, struct vm_area_struct *vma, void *data)
 {
 	struct shm_vma *out = data;
@@ -199,7 +198,6 @@ static long shm_vma_file(struct task_struct *task, struct vm_area_struct *vma, v
 	if (!f)
 		return 0;
 	out->ino = f->f_inode->i_ino;
-	out->off = (vma->vm_pgoff << SHM_PAGE_SHIFT) + (out->addr - vma->vm_start);
 	/* A SysV segment's file is "SYSV%08x" on the kernel's internal shm
 	 * mount, and its inode number is the shmid (ipc/shm.c newseg()). */
 	bpf_probe_read_kernel(name, sizeof(name), f->f_path.dentry->d_name.name);
@@ -221,7 +219,6 @@ static __always_inline bool shm_resolve(struct task_struct *task, __u64 addr, st
 {
 	long err;
 
-	v->addr = addr;
 	err = bpf_find_vma(task, addr, shm_vma_file, v, 0);
 	if (err == -16 /* EBUSY: the mmap lock is taken */) {
 		count(IPCTOP_LOST_SHM_UNRESOLVED, 1);
@@ -232,10 +229,14 @@ static __always_inline bool shm_resolve(struct task_struct *task, __u64 addr, st
 
 /*
  * A wakeup by a waker known to be in a process-shared futex wake or a semop.
- * The wakee must be blocked on the same object: in a futex wait on the same
- * file and offset (the kernel's shared futex key), or in a semop on the same
- * semaphore set. That also rules out wakeups an interrupt makes while the
- * waker is in its syscall, which BPF cannot tell apart otherwise.
+ * The wakee must be blocked on the same object: in a futex wait at the same
+ * offset within its page (futex keys are per page and offset; only the
+ * waker's address is resolved: bpf_find_vma() cannot run twice with
+ * interrupts off, its deferred unlock is still pending), or in a semop on the
+ * same semaphore set. That rules out all but a vanishing share of the
+ * wakeups an interrupt makes while the waker is in its syscall (a timed-out
+ * futex waiter woken by its timer at that instant, at the same offset within
+ * a page), which BPF cannot tell apart otherwise.
  */
 static __noinline int shm_wake(struct task_struct *waker, struct task_struct *wakee,
 			       long nr, unsigned long arg0)
@@ -243,7 +244,7 @@ static __noinline int shm_wake(struct task_struct *waker, struct task_struct *wa
 	struct pt_regs *wregs = (struct pt_regs *)bpf_task_pt_regs(wakee);
 	long wnr = syscall_nr(wregs);
 	unsigned long warg0 = syscall_arg(wregs, 0);
-	struct shm_vma v = {}, w = {};
+	struct shm_vma v = {};
 	struct match m = {};
 	__u32 dev;
 
@@ -257,12 +258,10 @@ static __noinline int shm_wake(struct task_struct *waker, struct task_struct *wa
 		/* futex_waitv waits on a vector: not matched. */
 		if (wnr != NR_futex && wnr != NR_futex_wait)
 			return 0;
+		if ((warg0 & SHM_PAGE_MASK) != (arg0 & SHM_PAGE_MASK))
+			return 0;
 		if (!shm_resolve(waker, arg0, &v) || !v.kind)
 			return 0; /* no file: private memory, not shared between processes */
-		if (!shm_resolve(wakee, warg0, &w))
-			return 0;
-		if (w.kind != v.kind || w.ino != v.ino || w.dev != v.dev || w.off != v.off)
-			return 0;
 		dev = v.dev;
 	}
 	m.src_tgid = waker->tgid;
