@@ -154,30 +154,6 @@ static __noinline int shm_sysv(struct pt_regs *regs, long nr, long ret)
 	return 0;
 }
 
-/*
- * Every syscall exit: one switch on the syscall number, then nothing unless
- * it is one of the five shared memory calls and it succeeded.
- */
-static __always_inline void on_shm_syscall_exit(struct pt_regs *regs, long ret)
-{
-	long nr = syscall_nr(regs);
-
-	switch (nr) {
-	case NR_mmap:
-		if (ret > 0)
-			shm_mmap(regs, ret);
-		return;
-	case NR_shmget:
-	case NR_shmat:
-	case NR_shmdt:
-	case NR_shmctl:
-		if (ret >= 0 || ret < -SHM_MAX_ERRNO)
-			shm_sysv(regs, nr, ret);
-		return;
-	}
-}
-
-/* A futex address resolved to the file behind it. */
 struct shm_vma {
 	__u64 ino;
 	__u32 dev;
@@ -228,12 +204,103 @@ static __always_inline bool shm_resolve(struct task_struct *task, __u64 addr, st
 }
 
 /*
+ * Futex wakeups wait in `shm_pending` until the waker's futex syscall exits:
+ * resolving the futex address to its file (bpf_find_vma) here, with the
+ * wakee's pi_lock held and interrupts off, would have to defer the mmap
+ * unlock to an irq_work, a self-IPI that costs microseconds in a VM; at
+ * sys_exit it is a plain trylock and unlock, once per syscall however many
+ * tasks it woke. One entry per waker thread, touched only by that thread.
+ */
+#define SHM_PENDING_MAX 8
+
+struct shm_wakee {
+	__u32 tgid;
+	__u32 tid;
+	__u32 cpu;
+};
+
+struct shm_pending {
+	__u64 uaddr;
+	__u32 src_cpu;
+	__u32 n;
+	struct shm_wakee wakee[SHM_PENDING_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct shm_pending);
+} shm_pending SEC(".maps");
+
+static __always_inline void shm_pend(struct task_struct *waker, struct task_struct *wakee,
+				     unsigned long uaddr)
+{
+	__u32 tid = waker->pid;
+	struct shm_pending *p = bpf_map_lookup_elem(&shm_pending, &tid);
+	__u32 n;
+
+	if (!p) {
+		struct shm_pending init = { .uaddr = uaddr };
+
+		if (bpf_map_update_elem(&shm_pending, &tid, &init, BPF_NOEXIST)) {
+			count(IPCTOP_LOST_SHM_UNRESOLVED, 1);
+			return;
+		}
+		p = bpf_map_lookup_elem(&shm_pending, &tid);
+		if (!p)
+			return;
+	}
+	n = p->n;
+	if (n >= SHM_PENDING_MAX) {
+		count(IPCTOP_LOST_SHM_UNRESOLVED, 1);
+		return;
+	}
+	p->uaddr = uaddr;
+	p->src_cpu = bpf_get_smp_processor_id();
+	p->wakee[n].tgid = wakee->tgid;
+	p->wakee[n].tid = wakee->pid;
+	p->wakee[n].cpu = wakee->thread_info.cpu;
+	p->n = n + 1;
+}
+
+/* The waker's process-shared futex syscall returned: credit its wakeups. */
+static __noinline int shm_futex_exit(void)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct shm_pending *p = bpf_map_lookup_elem(&shm_pending, &tid);
+	struct shm_pending pend;
+	struct shm_vma v = {};
+	struct match m = {};
+
+	if (!p)
+		return 0;
+	pend = *p;
+	bpf_map_delete_elem(&shm_pending, &tid);
+	if (!shm_resolve(bpf_get_current_task_btf(), pend.uaddr, &v) || !v.kind)
+		return 0; /* no file: private memory, not shared between processes */
+	m.src_tgid = id >> 32;
+	m.src_tid = tid;
+	m.src_cpu = pend.src_cpu;
+	m.msgs = 1;
+	m.chan_ino = v.ino;
+	for (int i = 0; i < SHM_PENDING_MAX; i++) {
+		if (i >= pend.n)
+			break;
+		m.dst_tgid = pend.wakee[i].tgid;
+		m.dst_tid = pend.wakee[i].tid;
+		m.dst_cpu = pend.wakee[i].cpu;
+		credit_sync(&m, v.kind, v.dev);
+	}
+	return 0;
+}
+
+/*
  * A wakeup by a waker known to be in a process-shared futex wake or a semop.
  * The wakee must be blocked on the same object: in a futex wait at the same
- * offset within its page (futex keys are per page and offset; only the
- * waker's address is resolved: bpf_find_vma() cannot run twice with
- * interrupts off, its deferred unlock is still pending), or in a semop on the
- * same semaphore set. That rules out all but a vanishing share of the
+ * offset within its page (futex keys are per page and offset), or in a semop
+ * on the same semaphore set. That rules out all but a vanishing share of the
  * wakeups an interrupt makes while the waker is in its syscall (a timed-out
  * futex waiter woken by its timer at that instant, at the same offset within
  * a page), which BPF cannot tell apart otherwise.
@@ -260,9 +327,8 @@ static __noinline int shm_wake(struct task_struct *waker, struct task_struct *wa
 			return 0;
 		if ((warg0 & SHM_PAGE_MASK) != (arg0 & SHM_PAGE_MASK))
 			return 0;
-		if (!shm_resolve(waker, arg0, &v) || !v.kind)
-			return 0; /* no file: private memory, not shared between processes */
-		dev = v.dev;
+		shm_pend(waker, wakee, arg0);
+		return 0;
 	}
 	m.src_tgid = waker->tgid;
 	m.src_tid = waker->pid;
@@ -316,4 +382,37 @@ static __always_inline void on_shm_waking(struct task_struct *wakee)
 	shm_wake(cur, wakee, nr, syscall_arg(regs, 0));
 }
 
+/*
+ * Every syscall exit: one switch on the syscall number, then nothing unless
+ * it is one of the five shared memory calls and it succeeded, or a
+ * process-shared futex syscall that woke someone.
+ */
+static __always_inline void on_shm_syscall_exit(struct pt_regs *regs, long ret)
+{
+	long nr = syscall_nr(regs);
+
+	switch (nr) {
+	case NR_mmap:
+		if (ret > 0)
+			shm_mmap(regs, ret);
+		return;
+	case NR_futex:
+		if (ret > 0 && !(syscall_arg(regs, 1) & FUTEX_PRIVATE_FLAG))
+			shm_futex_exit();
+		return;
+	case NR_futex_wake:
+		if (ret > 0 && !(syscall_arg(regs, 3) & FUTEX2_PRIVATE))
+			shm_futex_exit();
+		return;
+	case NR_shmget:
+	case NR_shmat:
+	case NR_shmdt:
+	case NR_shmctl:
+		if (ret >= 0 || ret < -SHM_MAX_ERRNO)
+			shm_sysv(regs, nr, ret);
+		return;
+	}
+}
+
+/* A futex address resolved to the file behind it. */
 #endif
