@@ -337,6 +337,10 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
       bpf_map__set_max_entries(bpf_object__find_map_by_name(obj, "events"), config.ringbuf_bytes);
       if (auto* q = bpf_object__find_map_by_name(obj, "queues"))
         bpf_map__set_max_entries(q, config.max_channels);
+      // Signals and shared memory wakeups: preallocated (bpf/signal.bpf.h),
+      // so bounded.
+      if (auto* m = bpf_object__find_map_by_name(obj, "sync_flows"))
+        bpf_map__set_max_entries(m, std::clamp(config.max_flows / 4, 1024u, 262144u));
       for (const auto& p : kProbes) {
         bpf_program* prog = bpf_object__find_program_by_name(obj, p.program);
         if (!prog) continue;
