@@ -385,7 +385,7 @@ static __always_inline void on_shm_waking(struct task_struct *wakee)
 /*
  * Every syscall exit: one switch on the syscall number, then nothing unless
  * it is one of the five shared memory calls and it succeeded, or a
- * process-shared futex syscall that woke someone.
+ * process-shared futex syscall (one lookup of what it woke).
  */
 static __always_inline void on_shm_syscall_exit(struct pt_regs *regs, long ret)
 {
@@ -396,12 +396,13 @@ static __always_inline void on_shm_syscall_exit(struct pt_regs *regs, long ret)
 		if (ret > 0)
 			shm_mmap(regs, ret);
 		return;
+	/* Whatever it returned: nothing noted may outlive the syscall. */
 	case NR_futex:
-		if (ret > 0 && !(syscall_arg(regs, 1) & FUTEX_PRIVATE_FLAG))
+		if (!(syscall_arg(regs, 1) & FUTEX_PRIVATE_FLAG))
 			shm_futex_exit();
 		return;
 	case NR_futex_wake:
-		if (ret > 0 && !(syscall_arg(regs, 3) & FUTEX2_PRIVATE))
+		if (!(syscall_arg(regs, 3) & FUTEX2_PRIVATE))
 			shm_futex_exit();
 		return;
 	case NR_shmget:

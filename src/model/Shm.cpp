@@ -63,10 +63,14 @@ void ShmTracker::apply(const ShmRecord& r) {
   const SegKey k{kind, r.ino, kind == Kind::sysv_shm ? 0 : r.dev};
   switch (r.op) {
     case IPCTOP_SHM_GET: {
-      // The first shmget of an id that did not exist when ipctop started
-      // is the one that created it.
+      // /proc/sysvipc/shm names the creator of a live segment; one that is
+      // gone already was created by the first shmget ipctop saw of its id.
       bool known = segs_.contains(k) || sysv_known_.contains(r.ino);
-      Segment& s = segs_[k];
+      if (!known && source_) {
+        for (const auto& row : source_->sysv_segments()) sysv_known_[row.shmid] = row;
+        known = sysv_known_.contains(r.ino);
+      }
+      Segment& s = segment(k);
       if (!known) {
         s.key = static_cast<uint32_t>(r.key);
         s.size = r.size;

@@ -163,6 +163,20 @@ TEST(ShmTracker, SysvLifecycleFromRecords) {
   EXPECT_EQ(t.segments(), 0u);
 }
 
+TEST(ShmTracker, ShmgetOfAnExistingSegmentKeepsItsCreator) {
+  FakeShm src;
+  src.sysv = {{9, 0x42, 8192, 500}};
+  ShmTracker t(&src);
+  ShmRecord get = Rec(IPCTOP_SHM_GET, IPCTOP_KIND_SYSV_SHM, 600, 9);
+  get.key = 0x42;
+  get.size = 0;  // looking an existing segment up
+  t.apply(get);
+  auto rows = Fill(t);
+  ASSERT_TRUE(rows.contains("sysv_shm:9"));
+  EXPECT_EQ(rows["sysv_shm:9"].creator, 500u);
+  EXPECT_EQ(rows["sysv_shm:9"].size, 8192u);
+}
+
 TEST(ShmTracker, ForkInheritsExecAndExitDrop) {
   ShmTracker t;
   ShmRecord m = Rec(IPCTOP_SHM_ATTACH, IPCTOP_KIND_POSIX_SHM, 10, 99, 0x5000);
