@@ -84,7 +84,7 @@ class ShmTracker {
     std::optional<uint32_t> creator;
     std::string path;
     bool removed = false;
-    bool changed = true;  // since the last fill()
+    bool changed = true;                              // since the last fill()
     std::map<uint32_t, std::set<uint64_t>> attached;  // pid -> addresses
   };
 
@@ -99,7 +99,7 @@ class ShmTracker {
   ShmSource* source_;
   std::map<SegKey, Segment> segs_;
   std::map<uint64_t, SysvSegmentInfo> sysv_known_;  // shmid -> the last /proc/sysvipc/shm row
-  std::set<uint64_t> sysv_created_;                  // shmids first seen in a shmget record
+  std::set<uint64_t> sysv_created_;                 // shmids first seen in a shmget record
   bool scanned_ = false;
   double last_rescan_ = 0;
   std::optional<uint32_t> dev_shm_;

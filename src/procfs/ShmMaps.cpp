@@ -114,7 +114,8 @@ std::vector<SysvSegmentInfo> parse_sysvipc_shm(std::string_view text) {
     std::string_view line = text.substr(0, nl);
     text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
     std::vector<std::string_view> fields;
-    for (std::string_view f = next_field(line); !f.empty(); f = next_field(line)) fields.push_back(f);
+    for (std::string_view f = next_field(line); !f.empty(); f = next_field(line))
+      fields.push_back(f);
     if (static_cast<int>(fields.size()) < n) continue;
     SysvSegmentInfo row;
     int64_t key = 0;  // printed with %d: keys with the top bit set are negative

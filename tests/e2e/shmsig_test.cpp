@@ -105,8 +105,7 @@ TEST(Signals, EveryAcknowledgedSignalCountedWithItsNumber) {
 
 TEST(Shm, SysvSegmentWithSizeKeyCreatorAndBothAttached) {
   json truth;
-  auto snaps =
-      trace_gen({"--kind", "sysv_shm", "--size", "123456", "--linger-ms", "1500"}, truth);
+  auto snaps = trace_gen({"--kind", "sysv_shm", "--size", "123456", "--linger-ms", "1500"}, truth);
   auto rows = channel_rows(snaps, "sysv_shm:" + std::to_string(truth.at("shmid").get<int>()));
   ASSERT_FALSE(rows.empty()) << truth.dump();
   EXPECT_TRUE(seen_with_both(rows, truth)) << rows.back().dump();
@@ -172,8 +171,8 @@ TEST(Shm, SemaphorePingPongWakeupsExact) {
   for (const char* segment : {"posix", "sysv"}) {
     SCOPED_TRACE(segment);
     json truth;
-    auto snaps = trace_gen(
-        {"--kind", "sem_pingpong", "--msgs", "200", "--segment", segment}, truth);
+    auto snaps =
+        trace_gen({"--kind", "sem_pingpong", "--msgs", "200", "--segment", segment}, truth);
     const std::string kind = truth.at("segment");
     for (const auto& f : truth.at("flows")) {
       SCOPED_TRACE(f.dump());

@@ -202,11 +202,11 @@ int run_signal(const Opts& o) {
   }
   print("{\"kind\":\"signal\",\"flows\":[{\"src_pid\":" + std::to_string(parent) +
         ",\"src_tid\":" + std::to_string(parent) + ",\"dst_pid\":" + std::to_string(child) +
-        ",\"dst_tid\":" + std::to_string(child) + ",\"signal\":\"SIGUSR1\",\"messages\":" +
-        std::to_string(o.msgs) + "},{\"src_pid\":" + std::to_string(child) +
-        ",\"src_tid\":" + std::to_string(child) + ",\"dst_pid\":" + std::to_string(parent) +
-        ",\"dst_tid\":" + std::to_string(parent) + ",\"signal\":\"SIGUSR2\",\"messages\":" +
-        std::to_string(o.msgs) + "}]}");
+        ",\"dst_tid\":" + std::to_string(child) +
+        ",\"signal\":\"SIGUSR1\",\"messages\":" + std::to_string(o.msgs) +
+        "},{\"src_pid\":" + std::to_string(child) + ",\"src_tid\":" + std::to_string(child) +
+        ",\"dst_pid\":" + std::to_string(parent) + ",\"dst_tid\":" + std::to_string(parent) +
+        ",\"signal\":\"SIGUSR2\",\"messages\":" + std::to_string(o.msgs) + "}]}");
   reap();
   return 0;
 }
@@ -214,8 +214,8 @@ int run_signal(const Opts& o) {
 // ---- segments ----
 
 std::string segment_line(const std::string& kind, pid_t a, pid_t b, const std::string& extra) {
-  return "{\"kind\":\"" + kind + "\",\"attached\":[" + std::to_string(a) + "," +
-         std::to_string(b) + "]," + extra + "}";
+  return "{\"kind\":\"" + kind + "\",\"attached\":[" + std::to_string(a) + "," + std::to_string(b) +
+         "]," + extra + "}";
 }
 
 int run_sysv_shm(const Opts& o) {
@@ -458,8 +458,8 @@ int run_semop_pingpong(const Opts& o) {
     op(1, -1);
   }
   reap();
-  print(pingpong_line("semop_pingpong", parent, child, o.msgs,
-                      "\"semid\":" + std::to_string(semid)));
+  print(
+      pingpong_line("semop_pingpong", parent, child, o.msgs, "\"semid\":" + std::to_string(semid)));
   semctl(semid, 0, IPC_RMID);
   g_semid = -1;
   return 0;

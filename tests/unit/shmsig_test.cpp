@@ -337,7 +337,8 @@ TEST(SignalFlows, DeliveredAndDiscardedInOneRowPerSignal) {
     }
   }
   // Deltas: the next interval counts only what is new.
-  auto next = agg.update(Sample({Flow(IPCTOP_KIND_SIGNAL, 10, IPCTOP_SIG_DELIVERED, 5, 6, 5)}), 1.0);
+  auto next =
+      agg.update(Sample({Flow(IPCTOP_KIND_SIGNAL, 10, IPCTOP_SIG_DELIVERED, 5, 6, 5)}), 1.0);
   ASSERT_EQ(next.flows.size(), 1u);
   EXPECT_EQ(next.flows[0].messages, 1u);
 }
@@ -345,11 +346,11 @@ TEST(SignalFlows, DeliveredAndDiscardedInOneRowPerSignal) {
 TEST(ShmFlows, WakeupsOnSegmentsAndSemaphoreSets) {
   NoNames names;
   Aggregator agg(names, Filter{});
-  auto snap = agg.update(
-      Sample({Flow(IPCTOP_KIND_POSIX_SHM, 77, 25, 1, 2, 10), Flow(IPCTOP_KIND_POSIX_SHM, 77, 25, 2, 1, 9),
-              Flow(IPCTOP_KIND_SYSV_SHM, 3, IPCTOP_SHM_DEV_SEMSET, 1, 2, 5),
-              Flow(IPCTOP_KIND_SYSV_SHM, 8, 0, 2, 1, 1)}),
-      1.0);
+  auto snap = agg.update(Sample({Flow(IPCTOP_KIND_POSIX_SHM, 77, 25, 1, 2, 10),
+                                 Flow(IPCTOP_KIND_POSIX_SHM, 77, 25, 2, 1, 9),
+                                 Flow(IPCTOP_KIND_SYSV_SHM, 3, IPCTOP_SHM_DEV_SEMSET, 1, 2, 5),
+                                 Flow(IPCTOP_KIND_SYSV_SHM, 8, 0, 2, 1, 1)}),
+                         1.0);
   std::map<std::string, ChannelRow> channels;
   for (const auto& c : snap.channels) channels[c.id] = c;
   ASSERT_TRUE(channels.contains("posix_shm:0:25:77"));
@@ -398,9 +399,11 @@ TEST(ShmMaps, ParsesSysvipcShmByColumnName) {
   const char* text =
       "       key      shmid perms                  size  cpid  lpid nattch   uid   gid  cuid  "
       "cgid      atime      dtime      ctime                   rss                  swap\n"
-      "         0          3  1600                 65536  4242  4243      2     0     0     0     0 "
+      "         0          3  1600                 65536  4242  4243      2     0     0     0     "
+      "0 "
       "1 2 3 0 0\n"
-      " -1091581196      65540   600                  4096   100     0      0     0     0     0     0 "
+      " -1091581196      65540   600                  4096   100     0      0     0     0     0    "
+      " 0 "
       "0 0 3 0 0\n"
       "bad line\n";
   auto rows = procfs::parse_sysvipc_shm(text);
