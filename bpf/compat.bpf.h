@@ -157,4 +157,26 @@ static __always_inline unsigned int task_state(struct task_struct *t)
 	return (unsigned int)BPF_CORE_READ(old, state);
 }
 
+/*
+ * Shared memory and its synchronization (shm.bpf.h). futex_waitv (5.16),
+ * futex_wake and futex_wait (6.7) have the same number on every
+ * architecture.
+ */
+#if defined(__TARGET_ARCH_x86)
+#define NR_mmap 9
+#define NR_semop 65
+#define NR_shmdt 67
+#define NR_futex 202
+#define NR_semtimedop 220
+#elif defined(__TARGET_ARCH_arm64)
+#define NR_semtimedop 192
+#define NR_semop 193
+#define NR_shmdt 197
+#define NR_futex 98
+#define NR_mmap 222
+#endif
+#define NR_futex_waitv 449
+#define NR_futex_wake 454
+#define NR_futex_wait 455
+
 #endif

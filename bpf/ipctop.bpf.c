@@ -26,6 +26,8 @@
 #include "msgq.bpf.h"
 #include "files.bpf.h"
 #include "failures.bpf.h"
+#include "signal.bpf.h"
+#include "shm.bpf.h"
 #endif
 
 #if IPCTOP_TP_BTF
@@ -84,6 +86,8 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 {
 	/* Failed and empty transfers move no data; failures.bpf.h diagnoses
 	 * failed IPC syscalls (and pipes created shrunk, which return 0). */
+	/* shmdt, shmctl and shmget can return 0 on success. */
+	on_shm_syscall_exit(regs, ret);
 	if (ret <= 0) {
 		/* msgsnd and mq_timedsend move a message and return 0. */
 		if (ret == 0 && on_message_sent(regs))
@@ -98,6 +102,21 @@ TP(skb_copy_datagram_iovec)
 int BPF_PROG(handle_skb_copy_datagram_iovec, const struct sk_buff *skb, int len)
 {
 	on_datagram_copy(skb, len);
+	return 0;
+}
+
+TP(signal_generate)
+int BPF_PROG(handle_signal_generate, int sig, struct kernel_siginfo *info,
+	     struct task_struct *task, int group, int result)
+{
+	on_signal_generate(sig, info, task, result);
+	return 0;
+}
+
+TP(sched_waking)
+int BPF_PROG(handle_sched_waking, struct task_struct *p)
+{
+	on_shm_waking(p);
 	return 0;
 }
 #endif

@@ -31,12 +31,37 @@ struct inode {
 	unsigned short i_mode;
 	unsigned long i_ino;
 	struct super_block *i_sb;
+	long long i_size; /* shm.bpf.h: a shared memory file's size */
+};
+
+/* shm.bpf.h: a shared memory file's name. */
+struct qstr {
+	const unsigned char *name;
+};
+
+struct dentry {
+	struct qstr d_name;
+};
+
+struct path {
+	struct dentry *dentry;
 };
 
 struct file {
 	struct inode *f_inode;
 	unsigned int f_mode;
 	void *private_data;
+	struct path f_path;
+};
+
+/* shm.bpf.h: the mapping behind a futex address. */
+struct vm_area_struct {
+	struct file *vm_file;
+};
+
+/* signal.bpf.h: who sent a signal (in the kernel, inside an anonymous struct). */
+struct kernel_siginfo {
+	int si_code;
 };
 
 struct fdtable {
@@ -65,7 +90,13 @@ struct nsproxy {
 	struct ipc_namespace *ipc_ns;
 };
 
+/* The CPU a task last ran on (CONFIG_THREAD_INFO_IN_TASK, x86 and arm64). */
+struct thread_info {
+	unsigned int cpu;
+};
+
 struct task_struct {
+	struct thread_info thread_info;
 	struct sched_entity se;
 	int pid;
 	int tgid;

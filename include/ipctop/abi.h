@@ -91,6 +91,9 @@ enum ipctop_counter {
 	IPCTOP_LOST_RINGBUF_FULL,
 	IPCTOP_LOST_MMSG_TRUNCATED,
 	IPCTOP_LOST_UNSUPPORTED,
+	/* A process-shared futex wake whose address could not be resolved to
+	 * its mapping (the waker's mmap lock was busy): bpf/shm.bpf.h. */
+	IPCTOP_LOST_SHM_UNRESOLVED,
 	IPCTOP_CNT_MAX,
 };
 #define IPCTOP_LOST_FIRST IPCTOP_LOST_FLOW_MAP_FULL
@@ -162,6 +165,7 @@ enum ipctop_rec_type {
 	IPCTOP_REC_TASK_EXEC = 2,
 	IPCTOP_REC_TASK_EXIT = 3, /* a thread exited */
 	IPCTOP_REC_TASK_RENAME = 4,
+	IPCTOP_REC_SHM = 5,       /* struct ipctop_rec_shm */
 };
 
 struct ipctop_rec_hdr {
@@ -178,6 +182,59 @@ struct ipctop_rec_task {
 	__u32 ppid; /* tgid of the parent (TASK_NEW, TASK_EXEC) */
 	__u32 pad;
 	char comm[IPCTOP_COMM_LEN];
+};
+
+/* ---- Shared memory (bpf/shm.bpf.h, src/model/Shm.cpp) ---- */
+
+/* What a shared-memory record says happened, in the process of hdr.tgid. */
+enum ipctop_shm_op {
+	IPCTOP_SHM_GET = 1,    /* shmget returned ino (the shmid); key, size, flags are its arguments */
+	IPCTOP_SHM_ATTACH = 2, /* shmat of shmid ino at addr, or a MAP_SHARED mmap of a shm file at addr */
+	IPCTOP_SHM_DETACH = 3, /* shmdt(addr) succeeded */
+	IPCTOP_SHM_RMID = 4,   /* shmctl(ino, IPC_RMID) succeeded */
+};
+
+#define IPCTOP_SHM_NAME_LEN 64
+
+/*
+ * One shared-memory lifecycle event. SysV segments are identified by their
+ * shmid (ino; dev 0), POSIX ones (files on tmpfs or hugetlbfs mapped
+ * MAP_SHARED: /dev/shm, memfd) by the file's inode and device.
+ */
+struct ipctop_rec_shm {
+	struct ipctop_rec_hdr hdr;
+	__u32 op;   /* enum ipctop_shm_op */
+	__u32 kind; /* IPCTOP_KIND_SYSV_SHM or IPCTOP_KIND_POSIX_SHM */
+	__u64 ino;
+	__u32 dev;  /* kernel dev_t (major << 20 | minor) */
+	__s32 key;  /* shmget's key */
+	__u64 size; /* shmget's size; mmap: the file's size */
+	__u64 addr;
+	__u64 len;  /* mmap's length */
+	__u32 flags; /* shmget's shmflg, shmat's shmflg, mmap's flags */
+	__u32 pad;
+	char name[IPCTOP_SHM_NAME_LEN]; /* mmap: the file's name (dentry), raw bytes */
+};
+
+/*
+ * Wakeups on shared memory are flows (struct ipctop_flow_key) of kind
+ * SYSV_SHM or POSIX_SHM with bytes 0 and one message per wakeup: chan_ino is
+ * the shmid (chan_dev 0), the semaphore set's semid (chan_dev
+ * IPCTOP_SHM_DEV_SEMSET), or the POSIX file's inode (chan_dev its device).
+ */
+#define IPCTOP_SHM_DEV_SEMSET 1
+
+/*
+ * Signals are flows of kind SIGNAL: chan_ino is the signal number, chan_dev
+ * what became of it (enum ipctop_sig_result), src the sender (tid 0 when it
+ * was sent from interrupt context, by the kernel), dst the task it was sent
+ * to, dst_cpu the CPU that task last ran on.
+ */
+enum ipctop_sig_result {
+	IPCTOP_SIG_DELIVERED = 0, /* queued for the target (also without its siginfo) */
+	IPCTOP_SIG_IGNORED = 1,   /* discarded: ignored by the target */
+	IPCTOP_SIG_COALESCED = 2, /* discarded: the same standard signal was already pending */
+	IPCTOP_SIG_OVERFLOW = 3,  /* discarded: the real-time signal queue was full */
 };
 
 /* ---- IPC failures (bpf/failures.bpf.h, src/model/Failures.cpp) ---- */

@@ -21,6 +21,7 @@
 #include "model/Aggregator.h"
 #include "nobpf/Collector.h"
 #include "probe/Probes.h"
+#include "procfs/ShmMaps.h"
 #include "render/json/Json.h"
 #include "render/tui/Driver.h"
 
@@ -193,7 +194,9 @@ int run_procfs(const cli::Options& opts, bool fallback) {
 class Tracing {
  public:
   Tracing(probe::Probes& probes, const cli::Options& opts)
-      : probes_(probes), aggregator_(names_, Filter{opts.pids}), last_(monotonic_s()) {}
+      : probes_(probes), aggregator_(names_, Filter{opts.pids}), last_(monotonic_s()) {
+    aggregator_.set_shm_source(&shm_source_);
+  }
 
   // The single place where a Snapshot is produced: drain the kernel,
   // aggregate over the time since the previous one, free what the model no
@@ -217,6 +220,7 @@ class Tracing {
  private:
   probe::Probes& probes_;
   ProcNames names_;
+  procfs::ProcShm shm_source_;  // segments attached before the start, and munmap
   Aggregator aggregator_;
   double last_;
   uint64_t lost_total_ = 0;

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "model/Signals.h"
+
 namespace ipctop {
 
 namespace {
@@ -28,6 +30,7 @@ constexpr LostPoint kLostPoints[] = {
     {IPCTOP_LOST_RINGBUF_FULL, "ringbuf_full"},
     {IPCTOP_LOST_MMSG_TRUNCATED, "mmsg_truncated"},
     {IPCTOP_LOST_UNSUPPORTED, "unsupported_path"},
+    {IPCTOP_LOST_SHM_UNRESOLVED, "shm_unresolved"},
 };
 static_assert(std::size(kLostPoints) == IPCTOP_CNT_MAX - IPCTOP_LOST_FIRST,
               "every kernel drop point has a name");
@@ -43,12 +46,18 @@ ThreadCounters delta(const ThreadCounters& a, const ThreadCounters& b) {
 // read a stream.
 bool is_message_kind(Kind k) {
   return k == Kind::unix_dgram || k == Kind::unix_seqpacket || k == Kind::udp ||
-         k == Kind::sysv_msg || k == Kind::posix_mq;
+         k == Kind::sysv_msg || k == Kind::posix_mq || k == Kind::signal;
 }
 
 bool is_net_kind(Kind k) { return k == Kind::tcp || k == Kind::udp; }
 
 bool remote(uint32_t tid) { return tid == IPCTOP_REMOTE_TID; }
+
+// Kinds whose flows move no bytes: signals, and wakeups on shared memory.
+// Their per-CPU splits count messages instead.
+bool is_count_kind(Kind k) {
+  return k == Kind::signal || k == Kind::sysv_shm || k == Kind::posix_shm;
+}
 
 // The kernel's dev_t (MINORBITS = 20) as major:minor.
 std::string kernel_dev(uint32_t dev) { return fmt::format("{}:{}", dev >> 20, dev & 0xfffff); }
@@ -82,6 +91,9 @@ std::string channel_id(Kind kind, uint64_t ino, uint32_t dev) {
     case Kind::udp:
       // Without its addresses (see net_channel_id): the hash of the tuple.
       return fmt::format("{}:#{:016x}", kind_name(kind), ino);
+    case Kind::sysv_shm:
+    case Kind::posix_shm:
+      return shm_channel_id(kind, ino, dev);
     default:
       return fmt::format("unix:[{}]", ino);
   }
@@ -208,7 +220,22 @@ const std::string& Aggregator::path_of(Kind kind, uint64_t ino, uint32_t dev,
 
 Snapshot Aggregator::update(const KernelSample& sample, double interval_s) {
   ++updates_;
-  for (const auto& r : sample.records) apply(r);
+  // Task and shared memory records in the order the kernel made them: a
+  // fork copies the attachments its parent had at that moment.
+  {
+    size_t t = 0, m = 0;
+    const auto& tasks = sample.records;
+    const auto& shms = sample.shm_records;
+    while (t < tasks.size() || m < shms.size()) {
+      if (m == shms.size() || (t < tasks.size() && tasks[t].ts_ns <= shms[m].ts_ns)) {
+        apply(tasks[t]);
+        shm_.apply(tasks[t++]);
+      } else {
+        shm_.apply(shms[m++]);
+      }
+    }
+  }
+  shm_.refresh(sample.time);
 
   Snapshot snap;
   snap.time = sample.time;
@@ -278,14 +305,22 @@ Snapshot Aggregator::update(const KernelSample& sample, double interval_s) {
     auto kind = kind_from_abi(k.kind);
     if (!kind) continue;
     if (!filter_.wants(k.src_tgid) && !filter_.wants(k.dst_tgid)) continue;
-    FlowId id{k.kind, k.chan_ino, k.chan_dev, k.src_tgid, k.src_tid, k.dst_tgid, k.dst_tid};
+    // A signal's chan_dev is what became of it: one row per signal, with
+    // the discarded ones counted apart from the delivered messages.
+    const bool signal = *kind == Kind::signal;
+    FlowId id{k.kind, k.chan_ino, signal ? 0 : k.chan_dev, k.src_tgid, k.src_tid, k.dst_tgid,
+              k.dst_tid};
     auto [it, inserted] = flows.try_emplace(id);
     FlowRow& f = it->second;
     if (inserted) {
       f.kind = *kind;
-      f.channel = channel_id(*kind, k.chan_ino, k.chan_dev);
-      f.src = ref(k.src_tgid, k.src_tid);
+      f.channel = signal ? fmt::format("signal:{}:{}", k.dst_tgid,
+                                       signal_name(static_cast<int>(k.chan_ino)))
+                         : channel_id(*kind, k.chan_ino, k.chan_dev);
+      f.src = signal && k.src_tid == 0 ? TaskRef{0, 0, "(kernel)", {}}
+                                       : ref(k.src_tgid, k.src_tid);
       f.dst = ref(k.dst_tgid, k.dst_tid);
+      if (signal) f.signo = static_cast<int>(k.chan_ino);
       if (is_net_kind(*kind)) {
         // TCP/UDP: the channel is the directed connection, and a remote
         // end is shown by its address.
@@ -300,11 +335,19 @@ Snapshot Aggregator::update(const KernelSample& sample, double interval_s) {
         }
       }
     }
+    if (signal && k.chan_dev != IPCTOP_SIG_DELIVERED) {
+      uint64_t& discarded = k.chan_dev == IPCTOP_SIG_IGNORED     ? f.signals_ignored
+                            : k.chan_dev == IPCTOP_SIG_COALESCED ? f.signals_coalesced
+                                                                 : f.signals_overflow;
+      discarded += messages;
+      messages = 0;
+    }
     f.bytes += bytes;
     f.messages += messages;
     // A remote end has no CPU here.
-    if (!remote(k.src_tid)) f.cpus[k.src_cpu] += bytes;
-    if (!remote(k.dst_tid)) f.rx_cpus[k.dst_cpu] += bytes;
+    const uint64_t weight = is_count_kind(*kind) ? messages : bytes;
+    if (!remote(k.src_tid)) f.cpus[k.src_cpu] += weight;
+    if (!remote(k.dst_tid)) f.rx_cpus[k.dst_cpu] += weight;
     if (k.src_cpu < snap.cpus.size()) snap.cpus[k.src_cpu].tx_bytes += bytes;
     if (k.dst_cpu < snap.cpus.size()) snap.cpus[k.dst_cpu].rx_bytes += bytes;
     if (k.src_tid && !remote(k.src_tid) && filter_.wants(k.src_tgid)) {
@@ -336,9 +379,14 @@ Snapshot Aggregator::update(const KernelSample& sample, double interval_s) {
     ch.bytes += f.bytes;
     ch.messages += f.messages;
     bool msg = is_message_kind(f.kind);
-    if (f.src.tid) ch.endpoints.push_back({f.src.pid, f.src.tid, msg ? "sender" : "writer"});
-    if (f.dst.tid) ch.endpoints.push_back({f.dst.pid, f.dst.tid, msg ? "receiver" : "reader"});
+    bool wake = f.kind == Kind::sysv_shm || f.kind == Kind::posix_shm;
+    if (f.src.tid)
+      ch.endpoints.push_back({f.src.pid, f.src.tid, wake ? "waker" : msg ? "sender" : "writer"});
+    if (f.dst.tid)
+      ch.endpoints.push_back({f.dst.pid, f.dst.tid, wake ? "wakee" : msg ? "receiver" : "reader"});
   }
+  // Shared memory segments: size, key, creator and the attached processes.
+  shm_.fill(channels, [&](uint32_t pid) { return filter_.wants(pid); });
   for (auto& [cid, ch] : channels) {
     std::sort(ch.endpoints.begin(), ch.endpoints.end());
     ch.endpoints.erase(
@@ -347,7 +395,7 @@ Snapshot Aggregator::update(const KernelSample& sample, double interval_s) {
         ch.endpoints.end());
     if (auto known = paths_.find(cid); is_net_kind(ch.kind)) {
       if (known != paths_.end()) ch.path = known->second;
-    } else if (ch.kind != Kind::pipe) {
+    } else if (ch.kind != Kind::pipe && ch.kind != Kind::signal && ch.path.empty()) {
       std::set<uint32_t> pids;
       for (const auto& e : ch.endpoints) pids.insert(e.pid);
       const ChannelObject& o = objects[cid];

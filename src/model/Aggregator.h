@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "model/Sample.h"
+#include "model/Shm.h"
 #include "model/Snapshot.h"
 
 namespace ipctop {
@@ -66,6 +67,9 @@ class Aggregator {
 
   size_t tracked_flows() const { return prev_flows_.size(); }
 
+  // Where shared memory attachments are read from /proc (none: records only).
+  void set_shm_source(ShmSource* source) { shm_ = ShmTracker(source); }
+
  private:
   struct Task {
     uint32_t tgid = 0;
@@ -106,6 +110,7 @@ class Aggregator {
   uint64_t prev_orphan_messages_ = 0;
   std::unordered_map<std::string, std::string> paths_;  // channel id -> path
   std::unordered_map<uint64_t, ipctop_conn> conns_;      // TCP/UDP channel hash -> addresses
+  ShmTracker shm_;  // shared memory segments and who is attached (model/Shm.cpp)
 };
 
 }  // namespace ipctop

@@ -10,6 +10,7 @@ static_assert(sizeof(ipctop_flow_key) == 40, "flow key layout");
 static_assert(sizeof(ipctop_flow_val) == 16, "flow value layout");
 static_assert(sizeof(ipctop_thread_val) == 40, "thread value layout");
 static_assert(sizeof(ipctop_seg) == 32, "queue segment layout");
+static_assert(sizeof(ipctop_rec_shm) == 144, "shared memory record layout");
 
 std::optional<TaskRecord> decode_record(const void* data, size_t size) {
   if (!data || size < sizeof(ipctop_rec_hdr)) return std::nullopt;
@@ -36,6 +37,30 @@ std::optional<TaskRecord> decode_record(const void* data, size_t size) {
   r.ts_ns = hdr.ts_ns;
   r.ppid = rec.ppid;
   r.comm.assign(rec.comm, strnlen(rec.comm, sizeof(rec.comm)));
+  return r;
+}
+
+std::optional<ShmRecord> decode_shm_record(const void* data, size_t size) {
+  if (!data || size != sizeof(ipctop_rec_shm)) return std::nullopt;
+  ipctop_rec_shm rec;
+  std::memcpy(&rec, data, sizeof(rec));
+  if (rec.hdr.type != IPCTOP_REC_SHM || rec.hdr.size != size) return std::nullopt;
+  if (rec.op < IPCTOP_SHM_GET || rec.op > IPCTOP_SHM_RMID) return std::nullopt;
+  if (rec.kind != IPCTOP_KIND_SYSV_SHM && rec.kind != IPCTOP_KIND_POSIX_SHM) return std::nullopt;
+  ShmRecord r;
+  r.op = rec.op;
+  r.kind = rec.kind;
+  r.tgid = rec.hdr.tgid;
+  r.tid = rec.hdr.tid;
+  r.ts_ns = rec.hdr.ts_ns;
+  r.ino = rec.ino;
+  r.dev = rec.dev;
+  r.key = rec.key;
+  r.size = rec.size;
+  r.addr = rec.addr;
+  r.len = rec.len;
+  r.flags = rec.flags;
+  r.name.assign(rec.name, strnlen(rec.name, sizeof(rec.name)));
   return r;
 }
 

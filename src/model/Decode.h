@@ -12,4 +12,8 @@ namespace ipctop {
 
 std::optional<TaskRecord> decode_record(const void* data, size_t size);
 
+// A shared memory record (IPCTOP_REC_SHM), or nullopt for anything else or
+// anything malformed.
+std::optional<ShmRecord> decode_shm_record(const void* data, size_t size);
+
 }  // namespace ipctop

@@ -48,12 +48,30 @@ struct TaskRecord {
   std::string comm;  // raw bytes from the kernel: hostile until sanitized
 };
 
+// A shared memory lifecycle event (struct ipctop_rec_shm), see bpf/shm.bpf.h.
+struct ShmRecord {
+  uint32_t op = 0;    // ipctop_shm_op
+  uint32_t kind = 0;  // IPCTOP_KIND_SYSV_SHM or IPCTOP_KIND_POSIX_SHM
+  uint32_t tgid = 0;
+  uint32_t tid = 0;
+  uint64_t ts_ns = 0;
+  uint64_t ino = 0;  // SysV: the shmid
+  uint32_t dev = 0;  // kernel dev_t
+  int32_t key = 0;
+  uint64_t size = 0;
+  uint64_t addr = 0;
+  uint64_t len = 0;
+  uint32_t flags = 0;
+  std::string name;  // raw bytes from the kernel: hostile until sanitized
+};
+
 struct KernelSample {
   double time = 0;  // unix seconds at the end of the interval
   std::vector<FlowSample> flows;
   std::vector<ThreadSample> threads;
   std::vector<CpuCounters> cpus;  // indexed by CPU
   std::vector<TaskRecord> records;
+  std::vector<ShmRecord> shm_records;  // in ring order, interleaved with `records` by ts_ns
   // Losses that happen in user space, cumulative like the kernel counters.
   uint64_t records_malformed = 0;
   uint64_t orphan_read_bytes = 0;

@@ -103,6 +103,12 @@ struct ChannelRow {
   std::optional<uint64_t> queued;    // bytes waiting in it at the end of the interval, where known
   std::optional<uint64_t> capacity;  // bytes it can hold, where known (fill = queued / capacity)
   std::vector<EndpointRow> endpoints;
+  // Shared memory (model/Shm.cpp): the SysV key and id, the creating process,
+  // and whether IPC_RMID was done (destroyed at the last detach).
+  std::optional<uint32_t> shm_key;
+  std::optional<uint64_t> shmid;
+  std::optional<uint32_t> creator;
+  bool removed = false;
 };
 
 struct FlowRow {
@@ -115,6 +121,13 @@ struct FlowRow {
   std::map<uint32_t, uint64_t> cpus;     // sender's CPU at send -> bytes
   std::map<uint32_t, uint64_t> rx_cpus;  // receiver's CPU at receive -> bytes
   std::optional<LatencyRow> wakeup_latency;  // send -> receiver running, where measured
+  // Signals: the signal number, and signals generated but discarded by the
+  // kernel (not in `messages`): ignored by the target, coalesced with the
+  // same pending standard signal, real-time queue full.
+  int signo = 0;
+  uint64_t signals_ignored = 0;
+  uint64_t signals_coalesced = 0;
+  uint64_t signals_overflow = 0;
 };
 
 struct CpuRow {

@@ -53,6 +53,8 @@ constexpr LogicalProbe kProbes[] = {
     {"task_rename", "task_rename", "handle_task_rename", false},
     {"ipc_syscalls", "sys_exit", "handle_sys_exit", true},
     {"unix_datagram_receive", "skb_copy_datagram_iovec", "handle_skb_copy_datagram_iovec", false},
+    {"signals", "signal_generate", "handle_signal_generate", false},
+    {"shm_wakeups", "sched_waking", "handle_sched_waking", false},
 };
 
 struct ObjectVariant {
@@ -174,6 +176,7 @@ struct Probes::Impl {
       if (!now.contains(k)) bpf_map_delete_elem(local_addrs_fd, k.data());
     local_addrs = std::move(now);
   }
+  int sync_flows_fd = -1;  // signals and shared memory wakeups (bpf/signal.bpf.h)
   uint64_t failure_drops_seen = 0;
   // The kernel stamps queues with the current epoch (one per drain); the
   // monotonic time each epoch began tells how long a queue has been idle.
@@ -181,6 +184,7 @@ struct Probes::Impl {
   std::map<uint64_t, double> epoch_start_ns;
   uint32_t ncpu = 0;
   std::vector<TaskRecord> records;
+  std::vector<ShmRecord> shm_records;
   uint64_t malformed = 0;
   uint64_t orphan_bytes = 0;
   uint64_t orphan_messages = 0;
@@ -209,6 +213,8 @@ struct Probes::Impl {
     auto* self = static_cast<Impl*>(ctx);
     if (auto r = decode_record(data, size))
       self->records.push_back(std::move(*r));
+    else if (auto shm = decode_shm_record(data, size))
+      self->shm_records.push_back(std::move(*shm));
     else
       ++self->malformed;
     return 0;
@@ -390,6 +396,10 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
         const bool files = config.files;
         bpf_map__set_initial_value(ro, &files, sizeof(files));
       }
+      // Signals and shared memory wakeups: preallocated (bpf/signal.bpf.h),
+      // so bounded.
+      if (auto* m = bpf_object__find_map_by_name(obj, "sync_flows"))
+        bpf_map__set_max_entries(m, std::clamp(config.max_flows / 4, 1024u, 262144u));
       for (const auto& p : kProbes) {
         bpf_program* prog = bpf_object__find_program_by_name(obj, p.program);
         if (!prog) continue;
@@ -478,6 +488,7 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
   impl->counters_fd = fd("counters");
   impl->epoch_fd = fd("epoch");
   impl->failures_fd = fd("failures");
+  impl->sync_flows_fd = fd("sync_flows");
   impl->failure_drops_fd = fd("failure_drops");
   impl->conns_fd = fd("conns");
   impl->local_addrs_fd = fd("local_addrs");
@@ -503,6 +514,8 @@ KernelSample Probes::drain(double unix_time) {
   s.time = unix_time;
   s.records = std::move(im.records);
   im.records.clear();
+  s.shm_records = std::move(im.shm_records);
+  im.shm_records.clear();
   s.records_malformed = im.malformed;
   s.orphan_read_bytes = im.orphan_bytes;
   s.orphan_read_messages = im.orphan_messages;
@@ -514,18 +527,21 @@ KernelSample Probes::drain(double unix_time) {
     if (bpf_map_lookup_elem(im.counters_fd, &i, per_cpu.data()) == 0)
       for (size_t c = 0; c < ncpu; ++c) s.cpus[c][i] = per_cpu[c];
 
-  im.for_each_entry(im.flows_fd, sizeof(ipctop_flow_key), sizeof(ipctop_flow_val), true,
-                    [&](const uint8_t* key, const uint8_t* values) {
-                      FlowSample f;
-                      std::memcpy(&f.key, key, sizeof(f.key));
-                      for (size_t c = 0; c < ncpu; ++c) {
-                        ipctop_flow_val v;
-                        std::memcpy(&v, values + c * sizeof(v), sizeof(v));
-                        f.bytes += v.bytes;
-                        f.messages += v.messages;
-                      }
-                      s.flows.push_back(f);
-                    });
+  for (int flows_fd : {im.flows_fd, im.sync_flows_fd}) {
+    if (flows_fd < 0) continue;
+    im.for_each_entry(flows_fd, sizeof(ipctop_flow_key), sizeof(ipctop_flow_val), true,
+                      [&](const uint8_t* key, const uint8_t* values) {
+                        FlowSample f;
+                        std::memcpy(&f.key, key, sizeof(f.key));
+                        for (size_t c = 0; c < ncpu; ++c) {
+                          ipctop_flow_val v;
+                          std::memcpy(&v, values + c * sizeof(v), sizeof(v));
+                          f.bytes += v.bytes;
+                          f.messages += v.messages;
+                        }
+                        s.flows.push_back(f);
+                      });
+  }
   im.for_each_entry(im.threads_fd, sizeof(uint32_t), sizeof(ipctop_thread_val), true,
                     [&](const uint8_t* key, const uint8_t* values) {
                       ThreadSample t;
@@ -574,7 +590,12 @@ KernelSample Probes::drain(double unix_time) {
 
 void Probes::collect_garbage(const GcPlan& plan) {
   Impl& im = *impl_;
-  for (const auto& k : plan.flows) bpf_map_delete_elem(im.flows_fd, &k);
+  for (const auto& k : plan.flows) {
+    // Signals and shared memory wakeups live in their own table.
+    bool sync = k.kind == IPCTOP_KIND_SIGNAL || k.kind == IPCTOP_KIND_SYSV_SHM ||
+                k.kind == IPCTOP_KIND_POSIX_SHM;
+    bpf_map_delete_elem(sync && im.sync_flows_fd >= 0 ? im.sync_flows_fd : im.flows_fd, &k);
+  }
   for (uint32_t tid : plan.tids) bpf_map_delete_elem(im.threads_fd, &tid);
 
   // Attribution queues: a pending read older than this had a writer ipctop

@@ -17,7 +17,7 @@ complete_words() {  # the words typed so far, the last one being completed
 }
 
 [ "$(complete_words --j)" = "--json" ] || fail "--j gave '$(complete_words --j)'"
-[ "$(complete_words --no-)" = "--no-bpf" ] || fail "--no- gave '$(complete_words --no-)'"
+[ "$(complete_words --no-b)" = "--no-bpf" ] || fail "--no-b gave '$(complete_words --no-b)'"
 
 # Every long option of --help is offered after "--", and nothing else.
 want=$("$bin" --help | grep -o -- '--[a-z][a-z0-9-]*' | sort -u)

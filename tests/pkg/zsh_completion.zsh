@@ -21,7 +21,7 @@ check() {  # $1: typed text, $2: pattern expected after TAB
   zpty -n -w z $'\x15'  # kill the line
 }
 expect READY || exit 1
-check 'ipctop --no' 'ipctop --no-bpf '
+check 'ipctop --no-b' 'ipctop --no-bpf '
 check 'ipctop --js' 'ipctop --json '
 check 'ipctop --max-t' 'ipctop --max-threads '
 check 'ipctop lim' 'ipctop limits '

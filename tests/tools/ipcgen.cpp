@@ -216,7 +216,10 @@ void print_help() {
       "Generates IPC traffic between a sender and a receiver process and prints\n"
       "the measured ground truth as one JSON line.\n"
       "\n"
-      "  --kind KIND        pipe, fifo, unix_stream, unix_dgram, unix_seqpacket, pingpong\n"
+      "  --kind KIND        pipe, fifo, unix_stream, unix_dgram, unix_seqpacket, pingpong;\n"
+      "                     signal, sysv_shm, posix_shm, memfd, sem_pingpong, semop_pingpong\n"
+      "                     (these take --msgs, --size, --linger-ms and --segment posix|sysv;\n"
+      "                     see tests/tools/ipcgen_shm.cpp)\n"
       "  --msgs N           messages per sender thread (pingpong: round trips; default 100)\n"
       "  --size B           message size in bytes, 1..4096 (default 64; not for pingpong)\n"
       "  --threads T        sender threads, 1..128 (default 1; not for pingpong)\n"
@@ -1318,7 +1321,14 @@ int run_peers(const options& o) {
 }
 }  // namespace
 
+// Signal and shared memory modes: tests/tools/ipcgen_shm.cpp.
+bool ipcgen_shm_kind(std::string_view kind);
+int ipcgen_shm_main(int argc, char** argv);
+
 int main(int argc, char** argv) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::string_view(argv[i]) == "--kind" && ipcgen_shm_kind(argv[i + 1]))
+      return ipcgen_shm_main(argc, argv);
   const options o = parse_args(argc, argv);
   g_parent_pid = getpid();
   install_handlers();

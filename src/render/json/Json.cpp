@@ -1,5 +1,8 @@
 #include "render/json/Json.h"
 
+#include <fmt/format.h>
+
+#include "model/Signals.h"
 #include "model/Text.h"
 
 namespace ipctop::render {
@@ -44,6 +47,25 @@ json process_json(const ProcessRow& p) {
           {"rx_bytes", p.rx_bytes}, {"exited", p.exited}};
 }
 
+// Shared memory segments: SysV key and id, creator, IPC_RMID done (size is
+// written for every channel that has one).
+void shm_channel_fields(const ChannelRow& c, json& out) {
+  if (c.kind != Kind::sysv_shm && c.kind != Kind::posix_shm) return;
+  if (c.shm_key) out["key"] = fmt::format("0x{:08x}", *c.shm_key);
+  if (c.shmid) out["shmid"] = *c.shmid;
+  if (c.creator) out["creator"] = *c.creator;
+  if (c.kind == Kind::sysv_shm && c.shmid) out["removed"] = c.removed;
+}
+
+// Signals: the name, and the ones the kernel discarded (not in messages).
+void signal_flow_fields(const FlowRow& f, json& out) {
+  if (f.kind != Kind::signal) return;
+  out["signal"] = signal_name(f.signo);
+  out["discarded"] = {{"ignored", f.signals_ignored},
+                      {"coalesced", f.signals_coalesced},
+                      {"overflow", f.signals_overflow}};
+}
+
 json channel_json(const ChannelRow& c) {
   json endpoints = json::array();
   for (const auto& e : c.endpoints) {
@@ -60,6 +82,7 @@ json channel_json(const ChannelRow& c) {
   if (c.size) out["size"] = *c.size;
   if (c.queued) out["queued"] = *c.queued;
   if (c.capacity) out["capacity"] = *c.capacity;
+  shm_channel_fields(c, out);
   return out;
 }
 
@@ -79,10 +102,12 @@ json process_json_procfs(const ProcessRow& p) { return without_traffic(process_j
 json channel_json_procfs(const ChannelRow& c) { return without_traffic(channel_json(c)); }
 
 json flow_json(const FlowRow& f) {
-  return {{"kind", kind_name(f.kind)}, {"channel", sanitize(f.channel)},
-          {"src", task_ref(f.src)},    {"dst", task_ref(f.dst)},
-          {"bytes", f.bytes},          {"messages", f.messages},
-          {"cpus", cpu_split(f.cpus)}, {"rx_cpus", cpu_split(f.rx_cpus)}};
+  json out = {{"kind", kind_name(f.kind)}, {"channel", sanitize(f.channel)},
+              {"src", task_ref(f.src)},    {"dst", task_ref(f.dst)},
+              {"bytes", f.bytes},          {"messages", f.messages},
+              {"cpus", cpu_split(f.cpus)}, {"rx_cpus", cpu_split(f.rx_cpus)}};
+  signal_flow_fields(f, out);
+  return out;
 }
 
 json failure_json(const FailureRow& f) {
