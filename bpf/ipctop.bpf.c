@@ -40,6 +40,13 @@ int BPF_PROG(handle_sched_switch, bool preempt, struct task_struct *prev,
 	return 0;
 }
 
+TP(sched_migrate_task)
+int BPF_PROG(handle_sched_migrate_task, struct task_struct *p, int dest_cpu)
+{
+	on_sched_migrate(p, dest_cpu);
+	return 0;
+}
+
 TP(sched_process_fork)
 int BPF_PROG(handle_sched_process_fork, struct task_struct *parent,
 	     struct task_struct *child)
@@ -80,6 +87,13 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 	if (ret <= 0)
 		return on_syscall_failure(regs, ret);
 	on_syscall_exit(regs, ret);
+	return 0;
+}
+
+TP(sched_waking)
+int BPF_PROG(handle_sched_waking, struct task_struct *p)
+{
+	on_sched_waking(ctx, p);
 	return 0;
 }
 

@@ -48,12 +48,45 @@ struct files_struct {
 	struct fdtable *fdt;
 };
 
+struct rq;
+
+struct cfs_rq {
+	struct rq *rq; /* CONFIG_FAIR_GROUP_SCHED */
+};
+
 struct sched_entity {
 	unsigned long long sum_exec_runtime;
+	unsigned long long nr_migrations;
+	struct cfs_rq *cfs_rq; /* CONFIG_FAIR_GROUP_SCHED */
+};
+
+/* CONFIG_SCHED_INFO: the task's cumulative run-queue wait and its runs. */
+struct sched_info {
+	unsigned long pcount;
+	unsigned long long run_delay;
+};
+
+struct signal_struct {
+	int nr_threads;
+};
+
+struct thread_info {
+	unsigned int cpu; /* 5.16+ (commit bcf9033e5449) on x86 */
+};
+
+/* The run queue: its clock is updated at the top of every __schedule(). */
+struct rq {
+	unsigned long long clock;
 };
 
 struct task_struct {
+	struct thread_info thread_info;
+	void *stack;
+	unsigned int flags;
+	int on_rq;
 	struct sched_entity se;
+	struct sched_info sched_info;
+	struct signal_struct *signal;
 	int pid;
 	int tgid;
 	unsigned int __state;
@@ -66,6 +99,11 @@ struct task_struct {
 /* Before 5.14 (commit 2f064a59a11f) the field was called state. */
 struct task_struct___pre_5_14 {
 	long state;
+};
+
+/* Before 5.16 (commit bcf9033e5449) the CPU was in task_struct. */
+struct task_struct___pre_5_16 {
+	unsigned int cpu;
 };
 
 struct sock_common {
