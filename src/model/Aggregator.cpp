@@ -363,6 +363,9 @@ Snapshot Aggregator::update(const KernelSample& sample, double interval_s) {
     snap.wakeups.push_back(std::move(row));
     if (lat.count && k.waker_tid) pair_latency[{k.waker_tid, k.wakee_tid}].add(lat);
   }
+  // Busiest pairs first.
+  std::stable_sort(snap.wakeups.begin(), snap.wakeups.end(),
+                   [](const WakeupRow& a, const WakeupRow& b) { return a.count > b.count; });
   for (auto& [id, f] : flows) {
     auto it = pair_latency.find({f.src.tid, f.dst.tid});
     if (f.src.tid && it != pair_latency.end()) f.wakeup_latency = latency_row(it->second);

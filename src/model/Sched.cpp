@@ -112,7 +112,8 @@ LatencyRow latency_row(const LatAcc& acc) {
     uint64_t seen = 0;
     for (size_t i = 0; i < acc.hist.size(); ++i) {
       seen += acc.hist[i];
-      if (seen >= need) return std::min(lat_bucket_bound_us(i), row.max_us);
+      if (seen >= need)
+        return i == kLastBucket ? row.max_us : std::min(lat_bucket_bound_us(i), row.max_us);
     }
     return row.max_us;
   };
