@@ -55,8 +55,10 @@ struct ProgramRule {
   std::string_view role;
 };
 constexpr ProgramRule kProgramRules[] = {
-    {"postgres", "", "postmaster"}, {"postmaster", "", "postmaster"},
-    {"sshd", "", "listener"},       {"sshd-session", "", "session"},
+    {"postgres", "", "postmaster"},
+    {"postmaster", "", "postmaster"},
+    {"sshd", "", "listener"},
+    {"sshd-session", "", "session"},
     {"systemd", "--user", "user-manager"},
 };
 
@@ -121,8 +123,8 @@ LatencyRow latency_row(const LatAcc& acc) {
   row.p99_us = rank(990);
   for (size_t i = 0; i < acc.hist.size(); ++i) {
     if (!acc.hist[i]) continue;
-    uint64_t bound = i == kLastBucket ? std::max(row.max_us, lat_bucket_bound_us(i))
-                                      : lat_bucket_bound_us(i);
+    uint64_t bound =
+        i == kLastBucket ? std::max(row.max_us, lat_bucket_bound_us(i)) : lat_bucket_bound_us(i);
     row.hist[bound] += acc.hist[i];
   }
   return row;

@@ -161,7 +161,8 @@ TEST(Sched, CpuBoundPairOnOneCoreTakesTurnsOnTwoRunsAtOnce) {
     // Two threads that each get a share of their own CPU independently of
     // the other overlap for about the product of the shares.
     r.expected_overlap_s = wall;
-    for (const auto& t : truth.at("threads")) r.expected_overlap_s *= t.at("cpu_ns").get<double>() / 1e9 / wall;
+    for (const auto& t : truth.at("threads"))
+      r.expected_overlap_s *= t.at("cpu_ns").get<double>() / 1e9 / wall;
     r.concurrent_share = p.busy_s > 0 ? p.concurrent_s / p.busy_s : 0;
     // On a machine with two CPUs, CPU time beyond the busy time is exactly
     // the time two threads ran at once.

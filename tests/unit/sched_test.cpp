@@ -178,8 +178,10 @@ TEST(Apps, ChromiumTreeWithRolesAndInternalAndExternalBytes) {
   EXPECT_EQ(a.root_pid, 100u);
   std::map<uint32_t, std::string> roles;
   for (const auto& m : a.members) roles[m.pid] = m.role;
-  EXPECT_EQ(roles, (std::map<uint32_t, std::string>{
-                       {100, "browser"}, {102, "renderer"}, {103, "gpu-process"}, {104, "crashpad-handler"}}));
+  EXPECT_EQ(
+      roles,
+      (std::map<uint32_t, std::string>{
+          {100, "browser"}, {102, "renderer"}, {103, "gpu-process"}, {104, "crashpad-handler"}}));
   EXPECT_EQ(a.internal_bytes, 1010u);
   EXPECT_EQ(a.external_bytes, 7u);
 }
@@ -273,9 +275,10 @@ TEST(SchedAggregator, RunQueuePerThreadPerProcessAndPerCpu) {
   Names names;
   Aggregator agg(names, Filter{});
   KernelSample s = Sample(1);
-  s.threads = {Thread(10, 10, {{0, Runs(3, {{0, 2}, {5, 1}}, 20'000, 1)}}),
-               Thread(10, 11, {{0, Runs(1, {{12, 1}}, 3'000'000, 1)}, {1, Runs(2, {{1, 2}}, 1500, 1)}}),
-               Thread(20, 20, {{1, Runs(4, {{0, 4}}, 400, 1)}})};
+  s.threads = {
+      Thread(10, 10, {{0, Runs(3, {{0, 2}, {5, 1}}, 20'000, 1)}}),
+      Thread(10, 11, {{0, Runs(1, {{12, 1}}, 3'000'000, 1)}, {1, Runs(2, {{1, 2}}, 1500, 1)}}),
+      Thread(20, 20, {{1, Runs(4, {{0, 4}}, 400, 1)}})};
   s.cpu_migrations = {{5, 2}, {2, 5}};
   Snapshot snap = agg.update(s, 1.0);
   ASSERT_EQ(snap.cpus.size(), kCpus);
