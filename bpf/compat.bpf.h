@@ -148,6 +148,26 @@ static __always_inline unsigned long syscall_arg(struct pt_regs *regs, int n)
 #define NR_accept4 242
 #endif
 
+/* The CPU a task is on, or last ran on: task_cpu(). */
+static __always_inline __u32 task_cpu_of(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->thread_info.cpu))
+		return KREAD(t, thread_info.cpu);
+	struct task_struct___pre_5_16 *old = (void *)t;
+	return BPF_CORE_READ(old, cpu);
+}
+
+/* Signals, for the send syscalls that wake a receiver (sched.bpf.h). */
+#if defined(__TARGET_ARCH_x86)
+#define NR_kill 62
+#define NR_tkill 200
+#define NR_tgkill 234
+#elif defined(__TARGET_ARCH_arm64)
+#define NR_kill 129
+#define NR_tkill 130
+#define NR_tgkill 131
+#endif
+
 /* task_struct.state was renamed __state in 5.14 (commit 2f064a59a11f). */
 static __always_inline unsigned int task_state(struct task_struct *t)
 {

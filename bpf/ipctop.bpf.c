@@ -49,6 +49,13 @@ int BPF_PROG(handle_sched_switch, bool preempt, struct task_struct *prev,
 	return 0;
 }
 
+TP(sched_migrate_task)
+int BPF_PROG(handle_sched_migrate_task, struct task_struct *p, int dest_cpu)
+{
+	on_sched_migrate(p, dest_cpu);
+	return 0;
+}
+
 TP(sched_process_fork)
 int BPF_PROG(handle_sched_process_fork, struct task_struct *parent,
 	     struct task_struct *child)
@@ -98,6 +105,16 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 	return 0;
 }
 
+TP(sched_waking)
+int BPF_PROG(handle_sched_waking, struct task_struct *p)
+{
+	/* Runs in the waker's context: who woke whom (sched.bpf.h), and
+	 * wakeups between processes through shared memory (shm.bpf.h). */
+	on_sched_waking(ctx, p);
+	on_shm_waking(p);
+	return 0;
+}
+
 TP(skb_copy_datagram_iovec)
 int BPF_PROG(handle_skb_copy_datagram_iovec, const struct sk_buff *skb, int len)
 {
@@ -113,10 +130,4 @@ int BPF_PROG(handle_signal_generate, int sig, struct kernel_siginfo *info,
 	return 0;
 }
 
-TP(sched_waking)
-int BPF_PROG(handle_sched_waking, struct task_struct *p)
-{
-	on_shm_waking(p);
-	return 0;
-}
 #endif

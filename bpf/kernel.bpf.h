@@ -73,8 +73,35 @@ struct files_struct {
 	struct fdtable *fdt;
 };
 
+struct rq;
+
+struct cfs_rq {
+	struct rq *rq; /* CONFIG_FAIR_GROUP_SCHED */
+};
+
 struct sched_entity {
 	unsigned long long sum_exec_runtime;
+	unsigned long long nr_migrations;
+	struct cfs_rq *cfs_rq; /* CONFIG_FAIR_GROUP_SCHED */
+};
+
+/* CONFIG_SCHED_INFO: the task's cumulative run-queue wait and its runs. */
+struct sched_info {
+	unsigned long pcount;
+	unsigned long long run_delay;
+};
+
+struct signal_struct {
+	int nr_threads;
+};
+
+struct thread_info {
+	unsigned int cpu; /* 5.16+ (commit bcf9033e5449) on x86 */
+};
+
+/* The run queue: its clock is updated at the top of every __schedule(). */
+struct rq {
+	unsigned long long clock;
 };
 
 /* Namespaces are told apart by their inode number (as in /proc/PID/ns). */
@@ -90,14 +117,14 @@ struct nsproxy {
 	struct ipc_namespace *ipc_ns;
 };
 
-/* The CPU a task last ran on (CONFIG_THREAD_INFO_IN_TASK, x86 and arm64). */
-struct thread_info {
-	unsigned int cpu;
-};
-
 struct task_struct {
 	struct thread_info thread_info;
+	void *stack;
+	unsigned int flags;
+	int on_rq;
 	struct sched_entity se;
+	struct sched_info sched_info;
+	struct signal_struct *signal;
 	int pid;
 	int tgid;
 	unsigned int __state;
@@ -128,6 +155,11 @@ struct net {
 typedef struct {
 	struct net *net;
 } possible_net_t;
+
+/* Before 5.16 (commit bcf9033e5449) the CPU was in task_struct. */
+struct task_struct___pre_5_16 {
+	unsigned int cpu;
+};
 
 struct sock_common {
 	__u32 skc_daddr;

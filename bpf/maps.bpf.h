@@ -61,6 +61,12 @@ struct cpu_state {
 	__u64 in_runtime;
 	__u32 in_tid;
 	__u32 pad;
+	/* Scheduler detail (sched.bpf.h): the task's run_delay at switch-in,
+	 * its process, and whether its process's concurrency counts it. */
+	__u64 in_run_delay;
+	__u32 in_tgid;
+	__u32 in_counted;
+	__u64 scratch; /* an address turned into a number */
 };
 
 struct {

@@ -59,6 +59,23 @@ struct ipctop_flow_val {
 };
 
 /*
+ * A latency distribution in log2 buckets of microseconds: bucket 0 counts
+ * values below 1 us, bucket i (1 <= i < IPCTOP_LAT_BUCKETS - 1) values in
+ * [2^(i-1), 2^i) us, the last bucket everything from 2^(IPCTOP_LAT_BUCKETS-2)
+ * us up. Counts are monotonic (u32: user space takes differences modulo
+ * 2^32); max_ns is the largest value seen while the epoch map held max_epoch.
+ */
+#define IPCTOP_LAT_BUCKETS 20
+
+struct ipctop_lat {
+	__u64 count;
+	__u64 sum_ns;
+	__u64 max_ns;
+	__u64 max_epoch;
+	__u32 hist[IPCTOP_LAT_BUCKETS];
+};
+
+/*
  * Scheduler figures per thread, per CPU (the map is per-CPU, keyed by tid).
  * A thread's IPC bytes are not counted here: user space sums them from the
  * flows, which keeps one hash update off every IPC syscall.
@@ -70,6 +87,10 @@ struct ipctop_thread_val {
 	__u64 voluntary;
 	__u64 involuntary;
 	__u64 oncpu_ns;
+	/* Scheduler detail (bpf/sched.bpf.h), for the runs that ended on this CPU. */
+	struct ipctop_lat runq;  /* run-queue wait before each run */
+	__u64 nr_migrations;     /* the task's se.nr_migrations at its last switch-out here */
+	__u64 handoffs;          /* switches straight to another thread of its process */
 };
 
 /*
@@ -94,6 +115,9 @@ enum ipctop_counter {
 	/* A process-shared futex wake whose address could not be resolved to
 	 * its mapping (the waker's mmap lock was busy): bpf/shm.bpf.h. */
 	IPCTOP_LOST_SHM_UNRESOLVED,
+	IPCTOP_LOST_WAKEUP_MAP_FULL, /* a waker -> wakee pair not recorded */
+	IPCTOP_LOST_PROC_MAP_FULL,   /* a process's concurrency not tracked */
+	IPCTOP_LOST_WAKE_STAMP,      /* a wakeup's waker not stored (task storage refused) */
 	IPCTOP_CNT_MAX,
 };
 #define IPCTOP_LOST_FIRST IPCTOP_LOST_FLOW_MAP_FULL
@@ -157,6 +181,42 @@ struct ipctop_conn {
 struct ipctop_local_addr {
 	__u32 netns;
 	__u8 addr[16]; /* as in ipctop_conn */
+};
+
+/* ---- Scheduler (bpf/sched.bpf.h) ---- */
+
+/*
+ * Wakeups: who made a thread runnable. Per-CPU hash; the CPU slot is where
+ * the wakee ran next. waker_tid 0 is an interrupt (hard or soft IRQ not on
+ * behalf of a sending thread).
+ */
+struct ipctop_wakeup_key {
+	__u32 waker_tgid;
+	__u32 waker_tid;
+	__u32 wakee_tgid;
+	__u32 wakee_tid;
+};
+
+struct ipctop_wakeup_val {
+	__u64 count;
+	__u64 cross_cpu; /* the wakee ran next on another CPU than the waker's */
+	/* From the waking to the wakee running, for wakeups made inside a send
+	 * syscall (write, sendmsg, ... see bpf/sched.bpf.h): an IPC message's
+	 * delivery to a sleeping receiver. */
+	struct ipctop_lat latency;
+};
+
+/*
+ * How a multi-threaded process's threads shared the CPUs (hash keyed by
+ * tgid): time with at least one, and with at least two, of its threads on
+ * a CPU at once, integrated at every switch with the run-queue clock.
+ */
+struct ipctop_proc_run {
+	struct bpf_spin_lock lock;
+	__u32 running; /* its threads on a CPU now */
+	__u64 since;   /* rq clock of the last change of running */
+	__u64 busy_ns;  /* time with running >= 1 */
+	__u64 multi_ns; /* time with running >= 2 */
 };
 
 /* Low-rate lifecycle records through the ring buffer. */

@@ -26,6 +26,14 @@ std::vector<std::string> ProcNames::cmdline(uint32_t pid) {
   return proc_.cmdline(static_cast<int>(pid)).value_or(std::vector<std::string>{});
 }
 
+std::optional<uint32_t> ProcNames::session(uint32_t pid) {
+  auto s = proc_.session(static_cast<int>(pid));
+  if (!s) return std::nullopt;
+  return static_cast<uint32_t>(*s);
+}
+
+std::string ProcNames::exe(uint32_t pid) { return proc_.exe(static_cast<int>(pid)).value_or(""); }
+
 std::string ProcNames::channel_path(Kind kind, uint64_t ino, uint32_t dev,
                                     const std::set<uint32_t>& pids) {
   if (kind == Kind::unix_stream || kind == Kind::unix_dgram || kind == Kind::unix_seqpacket) {

@@ -18,6 +18,8 @@ class ProcNames final : public NameSource {
   std::vector<std::string> cmdline(uint32_t pid) override;
   std::string channel_path(Kind kind, uint64_t ino, uint32_t dev,
                            const std::set<uint32_t>& pids) override;
+  std::optional<uint32_t> session(uint32_t pid) override;
+  std::string exe(uint32_t pid) override;
 
  private:
   std::string sysv_msg_path(uint64_t msqid);

@@ -1,5 +1,7 @@
 #include "model/Aggregator.h"
 
+#include "model/Sched.h"
+
 #include <algorithm>
 #include <cstring>
 #include <map>
@@ -31,6 +33,9 @@ constexpr LostPoint kLostPoints[] = {
     {IPCTOP_LOST_MMSG_TRUNCATED, "mmsg_truncated"},
     {IPCTOP_LOST_UNSUPPORTED, "unsupported_path"},
     {IPCTOP_LOST_SHM_UNRESOLVED, "shm_unresolved"},
+    {IPCTOP_LOST_WAKEUP_MAP_FULL, "wakeup_map_full"},
+    {IPCTOP_LOST_PROC_MAP_FULL, "proc_map_full"},
+    {IPCTOP_LOST_WAKE_STAMP, "wake_stamp_failed"},
 };
 static_assert(std::size(kLostPoints) == IPCTOP_CNT_MAX - IPCTOP_LOST_FIRST,
               "every kernel drop point has a name");
@@ -63,6 +68,12 @@ bool is_count_kind(Kind k) {
 std::string kernel_dev(uint32_t dev) { return fmt::format("{}:{}", dev >> 20, dev & 0xfffff); }
 
 }  // namespace
+
+bool WakeupKeyLess::operator()(const ipctop_wakeup_key& a,
+                               const ipctop_wakeup_key& b) const noexcept {
+  return std::tie(a.waker_tgid, a.waker_tid, a.wakee_tgid, a.wakee_tid) <
+         std::tie(b.waker_tgid, b.waker_tid, b.wakee_tgid, b.wakee_tid);
+}
 
 size_t FlowKeyHash::operator()(const ipctop_flow_key& k) const noexcept {
   uint64_t h = 1469598103934665603ull;
@@ -173,6 +184,7 @@ void Aggregator::apply(const TaskRecord& r) {
       t.comm = r.comm;
       t.ppid = r.ppid;
       t.exited = false;
+      t.born_traced = true;
       if (r.tid == r.tgid) {
         Process& p = processes_[r.tgid];
         p = Process{};
@@ -186,6 +198,7 @@ void Aggregator::apply(const TaskRecord& r) {
       p.comm = r.comm;
       if (r.ppid) p.ppid = r.ppid;
       p.cmdline_read = false;
+      p.identity_read = false;
       break;
     }
     case IPCTOP_REC_TASK_EXIT:
@@ -261,27 +274,66 @@ Snapshot Aggregator::update(const KernelSample& sample, double interval_s) {
   }
   // Busy time per CPU from the threads' run time on it; idle is the rest.
   std::vector<uint64_t> busy_ns(ncpu);
+  // Migrations in and out of each CPU (sched_migrate_task).
+  prev_cpu_migrations_.resize(sample.cpu_migrations.size());
+  for (size_t c = 0; c < sample.cpu_migrations.size(); ++c) {
+    const auto& now = sample.cpu_migrations[c];
+    auto& before = prev_cpu_migrations_[c];
+    if (c < ncpu) {
+      snap.cpus[c].migrations = delta(now[0], before[0]);
+      snap.cpus[c].migrations_out = delta(now[1], before[1]);
+    }
+    before = now;
+  }
+  // Run-queue waits per CPU (over every thread, like the busy time) and
+  // per thread.
+  std::vector<LatAcc> cpu_runq(ncpu);
+  std::unordered_map<uint32_t, LatAcc> thread_runq;
 
   // Threads, by process: scheduler counters from the kernel's thread table,
   // IPC bytes from the flows below.
   std::map<uint32_t, std::map<uint32_t, ThreadRow>> threads;
   for (const auto& ts : sample.threads) {
     auto& prev = prev_threads_[ts.tid];
+    const bool seen_before = !prev.empty();
     prev.resize(ts.per_cpu.size());
     ThreadRow row;
     row.tid = ts.tid;
+    LatAcc runq;
+    // se.nr_migrations is the task's lifetime count, stored at each
+    // switch-out in the slot of that CPU: the largest slot is the latest.
+    uint64_t migrations_before = 0, migrations_now = 0;
     for (size_t c = 0; c < ts.per_cpu.size(); ++c) {
       ThreadCounters d = delta(ts.per_cpu[c], prev[c]);
+      LatAcc w = lat_delta(ts.per_cpu[c].runq, prev[c].runq, sample.epoch);
+      migrations_before = std::max(migrations_before, prev[c].nr_migrations);
+      migrations_now = std::max(migrations_now, ts.per_cpu[c].nr_migrations);
+      row.handoffs += delta(ts.per_cpu[c].handoffs, prev[c].handoffs);
       prev[c] = ts.per_cpu[c];
       row.ctx_switches += d.switches;
       row.voluntary += d.voluntary;
       row.involuntary += d.involuntary;
       row.oncpu_ns += d.oncpu_ns;
-      if (c < ncpu) busy_ns[c] += d.oncpu_ns;
+      if (d.switches || d.oncpu_ns) row.cpus_used.push_back(static_cast<uint32_t>(c));
+      runq.add(w);
+      if (c < ncpu) {
+        busy_ns[c] += d.oncpu_ns;
+        cpu_runq[c].add(w);
+      }
     }
-    if ((row.ctx_switches || row.oncpu_ns) && filter_.wants(ts.tgid))
+    // First seen: the lifetime count is all new only for a thread forked
+    // while tracing; otherwise it is the baseline.
+    auto known = tasks_.find(ts.tid);
+    if (seen_before)
+      row.migrations = delta(migrations_now, migrations_before);
+    else if (known != tasks_.end() && known->second.born_traced)
+      row.migrations = migrations_now;
+    if ((row.ctx_switches || row.oncpu_ns) && filter_.wants(ts.tgid)) {
       threads[ts.tgid][ts.tid] = row;
+      thread_runq[ts.tid] = runq;
+    }
   }
+  for (size_t c = 0; c < ncpu; ++c) snap.cpus[c].runq_latency = latency_row(cpu_runq[c]);
 
   const auto interval_ns = static_cast<uint64_t>(interval_s * 1e9);
   for (size_t c = 0; c < ncpu; ++c)
@@ -293,6 +345,7 @@ Snapshot Aggregator::update(const KernelSample& sample, double interval_s) {
   using FlowId = std::tuple<uint32_t, uint64_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t>;
   std::map<FlowId, FlowRow> flows;
   std::map<std::string, ChannelRow> channels;
+  std::vector<FlowSample> flow_deltas;  // for the cross-CPU matrix
   for (const auto& fs : sample.flows) {
     FlowPrev& prev = prev_flows_[fs.key];
     uint64_t bytes = delta(fs.bytes, prev.bytes);
@@ -344,6 +397,7 @@ Snapshot Aggregator::update(const KernelSample& sample, double interval_s) {
     }
     f.bytes += bytes;
     f.messages += messages;
+    flow_deltas.push_back({k, bytes, messages});
     // A remote end has no CPU here.
     const uint64_t weight = is_count_kind(*kind) ? messages : bytes;
     if (!remote(k.src_tid)) f.cpus[k.src_cpu] += weight;
@@ -403,7 +457,48 @@ Snapshot Aggregator::update(const KernelSample& sample, double interval_s) {
     }
     snap.channels.push_back(std::move(ch));
   }
-  for (auto& [id, f] : flows) snap.flows.push_back(std::move(f));
+  snap.matrix = cross_cpu_matrix(flow_deltas);
+
+  // Wakeups: one row per waker -> wakee pair active in the interval; the
+  // pairs' send-to-running latency is each flow's wakeup latency.
+  std::map<std::pair<uint32_t, uint32_t>, LatAcc> pair_latency;  // (waker tid, wakee tid)
+  for (const auto& ws : sample.wakeups) {
+    WakeupPrev& prev = prev_wakeups_[ws.key];
+    const bool reset = ws.count < prev.count;
+    uint64_t count = reset ? ws.count : ws.count - prev.count;
+    uint64_t cross = reset ? ws.cross_cpu : delta(ws.cross_cpu, prev.cross_cpu);
+    LatAcc lat = lat_delta(ws.latency, prev.latency, sample.epoch);
+    prev.count = ws.count;
+    prev.cross_cpu = ws.cross_cpu;
+    prev.latency = ws.latency;
+    if (!count) continue;
+    prev.last_change = updates_;
+    const auto& k = ws.key;
+    if (!filter_.wants(k.waker_tgid) && !filter_.wants(k.wakee_tgid)) continue;
+    WakeupRow row;
+    row.waker = k.waker_tid ? ref(k.waker_tgid, k.waker_tid) : TaskRef{0, 0, "(interrupt)", {}};
+    row.wakee = ref(k.wakee_tgid, k.wakee_tid);
+    row.count = count;
+    row.cross_cpu = cross;
+    snap.wakeups.push_back(std::move(row));
+    if (lat.count && k.waker_tid) pair_latency[{k.waker_tid, k.wakee_tid}].add(lat);
+  }
+  // Busiest pairs first.
+  std::stable_sort(snap.wakeups.begin(), snap.wakeups.end(),
+                   [](const WakeupRow& a, const WakeupRow& b) { return a.count > b.count; });
+  for (auto& [id, f] : flows) {
+    auto it = pair_latency.find({f.src.tid, f.dst.tid});
+    if (f.src.tid && it != pair_latency.end()) f.wakeup_latency = latency_row(it->second);
+    snap.flows.push_back(std::move(f));
+  }
+
+  // Concurrency of multi-threaded processes.
+  std::unordered_map<uint32_t, ProcRunPrev> proc_run_delta;
+  for (const auto& pr : sample.proc_runs) {
+    ProcRunPrev& prev = prev_proc_runs_[pr.tgid];
+    proc_run_delta[pr.tgid] = {delta(pr.busy_ns, prev.busy_ns), delta(pr.multi_ns, prev.multi_ns)};
+    prev = {pr.busy_ns, pr.multi_ns};
+  }
 
   for (auto& [pid, rows] : threads) {
     Process& p = process(pid);
@@ -413,16 +508,62 @@ Snapshot Aggregator::update(const KernelSample& sample, double interval_s) {
     row.comm = p.comm;
     row.cmdline = p.cmdline;
     row.exited = p.exited;
+    LatAcc runq;
+    std::set<uint32_t> cpus;
     for (auto& [tid, t] : rows) {
       const Task& task_info = task(pid, tid);
       t.comm = task_info.comm;
       t.exited = task_info.exited;
       row.tx_bytes += t.tx_bytes;
       row.rx_bytes += t.rx_bytes;
+      row.oncpu_ns += t.oncpu_ns;
+      row.migrations += t.migrations;
+      row.handoffs += t.handoffs;
+      cpus.insert(t.cpus_used.begin(), t.cpus_used.end());
+      if (auto it = thread_runq.find(tid); it != thread_runq.end()) {
+        t.runq_latency = latency_row(it->second);
+        runq.add(it->second);
+      }
       row.threads.push_back(std::move(t));
+    }
+    row.cpus_used.assign(cpus.begin(), cpus.end());
+    row.runq_latency = latency_row(runq);
+    row.parallelism =
+        interval_ns ? static_cast<double>(row.oncpu_ns) / static_cast<double>(interval_ns) : 0;
+    // Tracked in the kernel while the process has several threads; a
+    // single-threaded process is busy exactly while its thread runs.
+    if (auto it = proc_run_delta.find(pid); it != proc_run_delta.end() && it->second.busy_ns) {
+      row.busy_ns = it->second.busy_ns;
+      row.concurrent_ns = it->second.multi_ns;
+    } else {
+      row.busy_ns = row.oncpu_ns;
     }
     snap.processes.push_back(std::move(row));
   }
+
+  // Multi-process applications among the processes of the interval.
+  std::vector<uint32_t> active;
+  for (const auto& p : snap.processes) active.push_back(p.pid);
+  snap.apps = group_apps(
+      active,
+      [this](uint32_t pid) -> std::optional<AppProcess> {
+        Process& p = process(pid);
+        if (!p.identity_read && !p.exited) {
+          p.session = names_.session(pid);
+          p.exe = names_.exe(pid);
+          p.identity_read = true;
+        }
+        AppProcess a;
+        a.pid = pid;
+        a.ppid = p.ppid;
+        a.session = p.session;
+        a.comm = p.comm;
+        a.cmdline = p.cmdline;
+        a.exe = !p.exe.empty() ? p.exe : !p.cmdline.empty() ? p.cmdline.front() : "";
+        if (a.exe.empty() && a.comm.empty()) return std::nullopt;
+        return a;
+      },
+      snap.flows);
 
   uint64_t orphan_bytes = delta(sample.orphan_read_bytes, prev_orphan_bytes_);
   uint64_t orphan_messages = delta(sample.orphan_read_messages, prev_orphan_messages_);
@@ -460,12 +601,23 @@ GcPlan Aggregator::collect_garbage() {
       ++it;
     }
   }
+  for (auto it = prev_wakeups_.begin(); it != prev_wakeups_.end();) {
+    if (it->second.last_change + kFlowIdleUpdates <= updates_) {
+      plan.wakeups.push_back(it->first);
+      it = prev_wakeups_.erase(it);
+    } else {
+      ++it;
+    }
+  }
   for (auto it = tasks_.begin(); it != tasks_.end();) {
     const Task& t = it->second;
     // The thread's last switch-out lands after its exit record: wait one
     // whole interval before deleting its kernel counters.
     if (t.exited && t.exit_seen_update < updates_ && prev_threads_.erase(it->first))
       plan.tids.push_back(it->first);
+    if (t.exited && t.exit_seen_update < updates_ && it->first == t.tgid &&
+        prev_proc_runs_.erase(t.tgid))
+      plan.tgids.push_back(t.tgid);
     if (t.exited && t.exit_seen_update + kDeadTaskUpdates <= updates_) {
       if (it->first == t.tgid) processes_.erase(t.tgid);
       it = tasks_.erase(it);

@@ -4,7 +4,9 @@
 // fakes in tests), time comes in the sample.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -26,6 +28,10 @@ class NameSource {
   // Path of a FIFO (searched among the fds of `pids`) or of a unix socket.
   virtual std::string channel_path(Kind kind, uint64_t ino, uint32_t dev,
                                    const std::set<uint32_t>& pids) = 0;
+  // For grouping processes into applications: the session id and the
+  // executable's path (nullopt / "" when unknown).
+  virtual std::optional<uint32_t> session(uint32_t /*pid*/) { return std::nullopt; }
+  virtual std::string exe(uint32_t /*pid*/) { return ""; }
 };
 
 struct Filter {
@@ -37,6 +43,12 @@ struct Filter {
 struct GcPlan {
   std::vector<uint32_t> tids;
   std::vector<ipctop_flow_key> flows;
+  std::vector<ipctop_wakeup_key> wakeups;  // idle waker -> wakee pairs
+  std::vector<uint32_t> tgids;             // exited processes' concurrency state
+};
+
+struct WakeupKeyLess {
+  bool operator()(const ipctop_wakeup_key& a, const ipctop_wakeup_key& b) const noexcept;
 };
 
 struct FlowKeyHash {
@@ -77,6 +89,7 @@ class Aggregator {
     std::string comm;
     bool exited = false;
     uint64_t exit_seen_update = 0;  // update number in which the exit was seen
+    bool born_traced = false;       // its fork was seen: lifetime counters are all new
   };
   struct FlowPrev {
     uint64_t bytes = 0;
@@ -89,6 +102,20 @@ class Aggregator {
     std::vector<std::string> cmdline;
     bool cmdline_read = false;
     bool exited = false;
+    // For applications: read once per exec.
+    std::optional<uint32_t> session;
+    std::string exe;
+    bool identity_read = false;
+  };
+  struct WakeupPrev {
+    uint64_t count = 0;
+    uint64_t cross_cpu = 0;
+    LatCounters latency;
+    uint64_t last_change = 0;  // update number
+  };
+  struct ProcRunPrev {
+    uint64_t busy_ns = 0;
+    uint64_t multi_ns = 0;
   };
 
   void apply(const TaskRecord& r);
@@ -111,6 +138,9 @@ class Aggregator {
   std::unordered_map<std::string, std::string> paths_;  // channel id -> path
   std::unordered_map<uint64_t, ipctop_conn> conns_;      // TCP/UDP channel hash -> addresses
   ShmTracker shm_;  // shared memory segments and who is attached (model/Shm.cpp)
+  std::map<ipctop_wakeup_key, WakeupPrev, WakeupKeyLess> prev_wakeups_;
+  std::unordered_map<uint32_t, ProcRunPrev> prev_proc_runs_;
+  std::vector<std::array<uint64_t, 2>> prev_cpu_migrations_;
 };
 
 }  // namespace ipctop

@@ -8,7 +8,9 @@ static_assert(sizeof(ipctop_rec_hdr) == 24, "ring record header layout");
 static_assert(sizeof(ipctop_rec_task) == 48, "task record layout");
 static_assert(sizeof(ipctop_flow_key) == 40, "flow key layout");
 static_assert(sizeof(ipctop_flow_val) == 16, "flow value layout");
-static_assert(sizeof(ipctop_thread_val) == 40, "thread value layout");
+static_assert(sizeof(ipctop_thread_val) == 168, "thread value layout");
+static_assert(sizeof(ipctop_lat) == 32 + 4 * IPCTOP_LAT_BUCKETS, "latency layout");
+static_assert(sizeof(ipctop_wakeup_val) == 16 + sizeof(ipctop_lat), "wakeup value layout");
 static_assert(sizeof(ipctop_seg) == 32, "queue segment layout");
 static_assert(sizeof(ipctop_rec_shm) == 144, "shared memory record layout");
 

@@ -21,6 +21,16 @@ struct FlowSample {
   uint64_t messages = 0;
 };
 
+// A kernel latency histogram (struct ipctop_lat): monotonic counts, and the
+// largest value seen during epoch max_epoch.
+struct LatCounters {
+  uint64_t count = 0;
+  uint64_t sum_ns = 0;
+  uint64_t max_ns = 0;
+  uint64_t max_epoch = 0;
+  std::array<uint32_t, IPCTOP_LAT_BUCKETS> hist{};
+};
+
 // Scheduler counters of one thread on one CPU. IPC bytes per thread come
 // from the flows.
 struct ThreadCounters {
@@ -28,6 +38,24 @@ struct ThreadCounters {
   uint64_t voluntary = 0;
   uint64_t involuntary = 0;
   uint64_t oncpu_ns = 0;
+  LatCounters runq;            // run-queue waits of the runs that ended on this CPU
+  uint64_t nr_migrations = 0;  // the task's lifetime migrations at its last switch-out here
+  uint64_t handoffs = 0;       // switches straight to another thread of its process
+};
+
+// Wakeups of one waker -> wakee pair, summed over CPUs (cumulative).
+struct WakeupSample {
+  ipctop_wakeup_key key{};
+  uint64_t count = 0;
+  uint64_t cross_cpu = 0;
+  LatCounters latency;  // max_ns: the largest of the slots written in the ended epoch
+};
+
+// How a multi-threaded process's threads shared the CPUs (cumulative).
+struct ProcRunSample {
+  uint32_t tgid = 0;
+  uint64_t busy_ns = 0;   // time with at least one of its threads on a CPU
+  uint64_t multi_ns = 0;  // time with two or more
 };
 
 struct ThreadSample {
@@ -79,6 +107,13 @@ struct KernelSample {
   FailureSamples failures;  // IPC syscalls that failed in the interval (not cumulative)
   // TCP/UDP: the addresses of each channel hash (flow key chan_ino) in `flows`.
   std::unordered_map<uint64_t, ipctop_conn> conns;
+  // Scheduler detail (cumulative). epoch: the kernel's interval counter
+  // during the interval that just ended (a latency max stamped with it or
+  // later belongs to this interval).
+  uint64_t epoch = 0;
+  std::vector<WakeupSample> wakeups;
+  std::vector<ProcRunSample> proc_runs;
+  std::vector<std::array<uint64_t, 2>> cpu_migrations;  // per CPU: moved in, moved out
 };
 
 }  // namespace ipctop

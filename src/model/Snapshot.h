@@ -64,6 +64,7 @@ struct ThreadRow {
   std::vector<uint32_t> cpus_used;  // CPUs it ran on in the interval
   uint64_t migrations = 0;
   LatencyRow runq_latency;  // wakeup to running
+  uint64_t handoffs = 0;    // switches straight to another thread of its process
   bool exited = false;
 };
 
@@ -80,6 +81,9 @@ struct ProcessRow {
   std::vector<uint32_t> cpus_used;  // union over its threads
   uint64_t migrations = 0;
   LatencyRow runq_latency;
+  uint64_t busy_ns = 0;        // time with at least one of its threads on a CPU
+  uint64_t concurrent_ns = 0;  // time with two or more of its threads on CPUs at once
+  uint64_t handoffs = 0;       // a CPU passed straight from one of its threads to another
   bool exited = false;
 };
 
@@ -140,6 +144,7 @@ struct CpuRow {
   uint64_t rx_bytes = 0;
   uint64_t migrations = 0;  // tasks that arrived on this CPU from another
   LatencyRow runq_latency;
+  uint64_t migrations_out = 0;  // tasks moved from this CPU to another
 };
 
 // Bytes sent by threads on src_cpu and received by threads on dst_cpu.

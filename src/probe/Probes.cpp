@@ -54,7 +54,8 @@ constexpr LogicalProbe kProbes[] = {
     {"ipc_syscalls", "sys_exit", "handle_sys_exit", true},
     {"unix_datagram_receive", "skb_copy_datagram_iovec", "handle_skb_copy_datagram_iovec", false},
     {"signals", "signal_generate", "handle_signal_generate", false},
-    {"shm_wakeups", "sched_waking", "handle_sched_waking", false},
+    {"sched_migrate", "sched_migrate_task", "handle_sched_migrate_task", false},
+    {"wakeups", "sched_waking", "handle_sched_waking", false},
 };
 
 struct ObjectVariant {
@@ -177,6 +178,8 @@ struct Probes::Impl {
     local_addrs = std::move(now);
   }
   int sync_flows_fd = -1;  // signals and shared memory wakeups (bpf/signal.bpf.h)
+  // bpf/sched.bpf.h: wakeups and proc_runs are in the tp_btf variant only.
+  int cpu_migrations_fd = -1, wakeups_fd = -1, proc_runs_fd = -1;
   uint64_t failure_drops_seen = 0;
   // The kernel stamps queues with the current epoch (one per drain); the
   // monotonic time each epoch began tells how long a queue has been idle.
@@ -257,6 +260,8 @@ struct Probes::Impl {
   }
   static constexpr int ENOTSUPP_ = 524;  // the kernel's internal ENOTSUPP
 
+  void drain_sched(KernelSample& s) const;
+
   // Take the failures recorded since the last drain: each entry is deleted
   // as it is read, so the map holds one interval's worth and needs no GC.
   FailureSamples drain_failures() {
@@ -314,6 +319,68 @@ struct Probes::Impl {
     return out;
   }
 };
+
+namespace {
+
+LatCounters lat_counters(const ipctop_lat& l) {
+  LatCounters out;
+  out.count = l.count;
+  out.sum_ns = l.sum_ns;
+  out.max_ns = l.max_ns;
+  out.max_epoch = l.max_epoch;
+  std::copy(std::begin(l.hist), std::end(l.hist), out.hist.begin());
+  return out;
+}
+
+}  // namespace
+
+// Migrations per CPU, waker -> wakee pairs and process concurrency
+// (bpf/sched.bpf.h), cumulative.
+void Probes::Impl::drain_sched(KernelSample& s) const {
+  const Impl& im = *this;
+  const size_t cpus = im.ncpu;
+  if (im.cpu_migrations_fd >= 0) {
+    s.cpu_migrations.assign(cpus, {0, 0});
+    std::vector<uint64_t> per_cpu(cpus);
+    for (uint32_t key = 0; key < 2 * cpus; ++key)
+      if (bpf_map_lookup_elem(im.cpu_migrations_fd, &key, per_cpu.data()) == 0)
+        for (uint64_t n : per_cpu) s.cpu_migrations[key / 2][key % 2] += n;
+  }
+  if (im.wakeups_fd >= 0)
+    im.for_each_entry(im.wakeups_fd, sizeof(ipctop_wakeup_key), sizeof(ipctop_wakeup_val), true,
+                      [&](const uint8_t* key, const uint8_t* values) {
+                        WakeupSample w;
+                        std::memcpy(&w.key, key, sizeof(w.key));
+                        for (size_t c = 0; c < cpus; ++c) {
+                          ipctop_wakeup_val v;
+                          std::memcpy(&v, values + c * sizeof(v), sizeof(v));
+                          w.count += v.count;
+                          w.cross_cpu += v.cross_cpu;
+                          LatCounters l = lat_counters(v.latency);
+                          w.latency.count += l.count;
+                          w.latency.sum_ns += l.sum_ns;
+                          for (size_t i = 0; i < l.hist.size(); ++i) w.latency.hist[i] += l.hist[i];
+                          // The interval's max: the largest of the slots written in it.
+                          if (l.max_epoch >= s.epoch &&
+                              (w.latency.max_epoch < s.epoch || l.max_ns > w.latency.max_ns)) {
+                            w.latency.max_ns = l.max_ns;
+                            w.latency.max_epoch = l.max_epoch;
+                          }
+                        }
+                        s.wakeups.push_back(w);
+                      });
+  if (im.proc_runs_fd >= 0)
+    im.for_each_entry(im.proc_runs_fd, sizeof(uint32_t), sizeof(ipctop_proc_run), false,
+                      [&](const uint8_t* key, const uint8_t* value) {
+                        ipctop_proc_run v;
+                        std::memcpy(&v, value, sizeof(v));
+                        ProcRunSample p;
+                        std::memcpy(&p.tgid, key, sizeof(p.tgid));
+                        p.busy_ns = v.busy_ns;
+                        p.multi_ns = v.multi_ns;
+                        s.proc_runs.push_back(p);
+                      });
+}
 
 Probes::Probes(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Probes::~Probes() = default;
@@ -400,6 +467,8 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
       // so bounded.
       if (auto* m = bpf_object__find_map_by_name(obj, "sync_flows"))
         bpf_map__set_max_entries(m, std::clamp(config.max_flows / 4, 1024u, 262144u));
+      if (auto* m = bpf_object__find_map_by_name(obj, "cpu_migrations"))
+        bpf_map__set_max_entries(m, 2 * impl->ncpu);
       for (const auto& p : kProbes) {
         bpf_program* prog = bpf_object__find_program_by_name(obj, p.program);
         if (!prog) continue;
@@ -493,6 +562,9 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
   impl->conns_fd = fd("conns");
   impl->local_addrs_fd = fd("local_addrs");
   impl->refresh_local_addrs();
+  impl->cpu_migrations_fd = fd("cpu_migrations");
+  impl->wakeups_fd = fd("wakeups");
+  impl->proc_runs_fd = fd("proc_runs");
   impl->advance_epoch();
   impl->ring = ring_buffer__new(fd("events"), Impl::on_record, impl.get(), nullptr);
   if (!impl->ring)
@@ -551,10 +623,14 @@ KernelSample Probes::drain(double unix_time) {
                         ipctop_thread_val v;
                         std::memcpy(&v, values + c * sizeof(v), sizeof(v));
                         if (v.tgid) t.tgid = v.tgid;
-                        t.per_cpu[c] = {v.switches, v.voluntary, v.involuntary, v.oncpu_ns};
+                        t.per_cpu[c] = {v.switches,     v.voluntary,        v.involuntary,
+                                        v.oncpu_ns,     lat_counters(v.runq), v.nr_migrations,
+                                        v.handoffs};
                       }
                       s.threads.push_back(std::move(t));
                     });
+  s.epoch = im.epoch - 1;
+  im.drain_sched(s);
   s.failures = im.drain_failures();
   im.refresh_local_addrs();
   // The addresses behind each TCP/UDP channel hash, read once per channel.
@@ -597,6 +673,10 @@ void Probes::collect_garbage(const GcPlan& plan) {
     bpf_map_delete_elem(sync && im.sync_flows_fd >= 0 ? im.sync_flows_fd : im.flows_fd, &k);
   }
   for (uint32_t tid : plan.tids) bpf_map_delete_elem(im.threads_fd, &tid);
+  if (im.wakeups_fd >= 0)
+    for (const auto& k : plan.wakeups) bpf_map_delete_elem(im.wakeups_fd, &k);
+  if (im.proc_runs_fd >= 0)
+    for (uint32_t tgid : plan.tgids) bpf_map_delete_elem(im.proc_runs_fd, &tgid);
 
   // Attribution queues: a pending read older than this had a writer ipctop
   // never saw (it wrote before ipctop started, or its queue entry expired);

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <charconv>
 #include <cstddef>
@@ -303,8 +304,20 @@ std::vector<int> ProcFs::tids(int pid) const {
   return numeric_entries(root_ + '/' + std::to_string(pid) + "/task");
 }
 
-std::optional<uint64_t> ProcFs::start_time_ticks(int pid) const {
+std::optional<uint64_t> ProcFs::start_time_ticks(int pid) const { return stat_field(pid, 22); }
+
+std::optional<uint64_t> ProcFs::session(int pid) const { return stat_field(pid, 6); }
+
+std::optional<std::string> ProcFs::exe(int pid) const {
   if (pid <= 0) return std::nullopt;
+  char buf[PATH_MAX];
+  const ssize_t n = readlink(task_path(pid, 0, "exe").c_str(), buf, sizeof buf);
+  if (n <= 0 || static_cast<std::size_t>(n) >= sizeof buf) return std::nullopt;
+  return std::string(buf, static_cast<std::size_t>(n));
+}
+
+std::optional<uint64_t> ProcFs::stat_field(int pid, int field_number) const {
+  if (pid <= 0 || field_number < 3) return std::nullopt;
   const auto text = read_file(task_path(pid, 0, "stat"));
   if (!text) return std::nullopt;
   // comm (field 2) is free text that may contain ')', spaces and newlines, but nothing after
@@ -314,7 +327,7 @@ std::optional<uint64_t> ProcFs::start_time_ticks(int pid) const {
   const std::string_view rest = std::string_view(*text).substr(paren + 1);
   std::size_t pos = 0;
   std::string_view field;
-  for (int n = 3; n <= 22; ++n) {
+  for (int n = 3; n <= field_number; ++n) {
     if (pos >= rest.size() || rest[pos] != ' ') return std::nullopt;
     ++pos;
     const std::size_t end = rest.find_first_of(" \n", pos);

@@ -52,6 +52,10 @@ class ProcFs {
   std::vector<int> tids(int pid) const;
   // Field 22 (starttime, in clock ticks since boot) of root/pid/stat.
   std::optional<uint64_t> start_time_ticks(int pid) const;
+  // Field 6 (session id) of root/pid/stat.
+  std::optional<uint64_t> session(int pid) const;
+  // readlink() of root/pid/exe: the executable's path.
+  std::optional<std::string> exe(int pid) const;
   // Socket inode -> bound path, from root/net/unix. Abstract names start with '@' (the
   // kernel prints their NULs as '@' too); unbound sockets are absent.
   std::unordered_map<uint64_t, std::string> unix_socket_paths() const;
@@ -65,6 +69,8 @@ class ProcFs {
 
  private:
   std::string task_path(int pid, int tid, std::string_view leaf) const;
+  // Numeric field `field_number` (3 or more) of root/pid/stat.
+  std::optional<uint64_t> stat_field(int pid, int field_number) const;
 
   std::string root_;
 };

@@ -296,7 +296,8 @@ TEST(Features, EveryProbeAttachesHereWithItsVariantAndReason) {
   EXPECT_EQ(e.code, 0) << read_file(dir.file("e"));
   std::string out = read_file(dir.file("o"));
   for (const char* probe : {"sched_switch", "task_fork", "task_exec", "task_exit", "task_rename",
-                            "ipc_syscalls", "unix_datagram_receive", "signals", "shm_wakeups"}) {
+                            "ipc_syscalls", "unix_datagram_receive", "signals", "wakeups",
+                            "sched_migrate"}) {
     auto line_start = out.find(std::string("  ") + probe + " ");
     ASSERT_NE(line_start, std::string::npos) << probe << "\n" << out;
     std::string line = out.substr(line_start, out.find('\n', line_start) - line_start);

@@ -18,6 +18,9 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <pthread.h>
+#include <time.h>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -50,9 +53,9 @@ constexpr unsigned timeout_s = 30;
 constexpr auto connect_window = 5s;
 constexpr auto retry_pause = 10ms;
 
-enum class kind { pipe, fifo, unix_stream, unix_dgram, unix_seqpacket, pingpong, tcp, tcp6, udp, udp6, sysv_msg, posix_mq, file };
+enum class kind { pipe, fifo, unix_stream, unix_dgram, unix_seqpacket, pingpong, tcp, tcp6, udp, udp6, sysv_msg, posix_mq, file, spin, runqdelay, app };
 
-constexpr std::array<std::pair<kind, std::string_view>, 13> kind_names{{
+constexpr std::array<std::pair<kind, std::string_view>, 16> kind_names{{
     {kind::pipe, "pipe"},
     {kind::fifo, "fifo"},
     {kind::unix_stream, "unix_stream"},
@@ -66,6 +69,9 @@ constexpr std::array<std::pair<kind, std::string_view>, 13> kind_names{{
     {kind::sysv_msg, "sysv_msg"},
     {kind::posix_mq, "posix_mq"},
     {kind::file, "file"},
+    {kind::spin, "spin"},
+    {kind::runqdelay, "runqdelay"},
+    {kind::app, "app"},
 }};
 
 // The kinds run by run_peers: two processes A and B, each reporting what it
@@ -102,6 +108,9 @@ struct options {
   std::uint32_t reply_size = 0;  // tcp/udp: B's answer size (0: size / 2 + 1)
   std::string netns;             // tcp/udp: run B in this network namespace
   std::string address;           // tcp/udp: B's address (default loopback)
+  std::uint64_t ms = 1000;   // spin, runqdelay: how long
+  std::string role;          // app child: its --type=ROLE
+  int app_fd = -1;           // app child: the pipe to the root
 };
 
 struct sender_report {
@@ -231,6 +240,13 @@ void print_help() {
       "  --netns NAME       tcp, udp: B runs in network namespace NAME (/run/netns/NAME)\n"
       "  --address ADDR     tcp, udp: B's address (default 127.0.0.1 or ::1)\n"
       "Also kinds tcp, tcp6, udp, udp6 (A sends, B answers), sysv_msg, posix_mq, file.\n"
+      "  --ms MS            spin, runqdelay: run for MS ms (default 1000)\n"
+      "kinds for the scheduler tests:\n"
+      "  spin        two CPU-bound threads, pinned to --writer-cpu and --reader-cpu\n"
+      "  runqdelay   on --writer-cpu, a SCHED_FIFO thread spinning 10 ms of every 20 delays\n"
+      "              a thread that sleeps 1 ms at a time; prints its worst oversleep\n"
+      "  app         a root process and three children re-executed with\n"
+      "              --type=renderer|gpu-process|utility, each sending --msgs bytes to it\n"
       "  --help             show this help\n",
       stdout);
 }
@@ -288,6 +304,14 @@ options parse_args(int argc, char** argv) {
       o.writer_cpu = parse_number<int>(opt, value, 0, CPU_SETSIZE - 1);
     } else if (opt == "--reader-cpu") {
       o.reader_cpu = parse_number<int>(opt, value, 0, CPU_SETSIZE - 1);
+    } else if (opt == "--ms") {
+      o.ms = parse_number<std::uint64_t>(opt, value, 1, 60'000);
+    } else if (opt == "--type") {
+      o.role = value;
+      have_kind = true;
+      o.k = kind::app;
+    } else if (opt == "--app-fd") {
+      o.app_fd = parse_number<int>(opt, value, 3, 1023);
     } else if (opt == "--linger-ms") {
       o.linger_ms = parse_number<std::uint64_t>(opt, value, 0, max_linger_ms);
     } else if (opt == "--reply-size") {
@@ -1319,6 +1343,159 @@ int run_peers(const options& o) {
   cleanup();
   return 0;
 }
+std::uint64_t thread_cpu_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+// Two CPU-bound threads of one process for --ms ms: on one CPU they take
+// turns (involuntary switches), on two they run at once.
+int run_spin(const options& o) {
+  struct result {
+    pid_t tid = 0;
+    std::uint64_t cpu_ns = 0;
+    int cpu = -1;
+  };
+  std::array<result, 2> r{};
+  const auto start = std::chrono::steady_clock::now();
+  const auto end = start + std::chrono::milliseconds(o.ms);
+  auto work = [&](std::size_t i, int cpu) {
+    if (cpu >= 0) pin_to(cpu);
+    r[i].tid = gettid();
+    volatile std::uint64_t x = 0;
+    while (std::chrono::steady_clock::now() < end)
+      for (int k = 0; k < 10000; ++k) x = x + 1;
+    r[i].cpu_ns = thread_cpu_ns();
+    r[i].cpu = sched_getcpu();
+  };
+  std::thread other(work, 1, o.reader_cpu);
+  work(0, o.writer_cpu);
+  other.join();
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::vector<std::string> threads;
+  for (const auto& t : r)
+    threads.push_back(json_object().num("tid", t.tid).num("cpu_ns", t.cpu_ns).num("cpu", t.cpu).done());
+  print_line(json_object()
+                 .str("kind", "spin")
+                 .num("pid", getpid())
+                 .raw("threads", json_array(threads))
+                 .raw("wall_s", std::to_string(wall_s))
+                 .done());
+  return 0;
+}
+
+// A SCHED_FIFO hog on one CPU, busy 10 ms of every 20, and a normal thread
+// on the same CPU sleeping 1 ms at a time: a wakeup during a busy phase
+// waits on the run queue until the hog sleeps.
+int run_runqdelay(const options& o) {
+  const int cpu = o.writer_cpu >= 0 ? o.writer_cpu : 0;
+  std::atomic<bool> done{false};
+  std::thread hog([&] {
+    pin_to(cpu);
+    sched_param sp{};
+    sp.sched_priority = 1;
+    if (pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp) != 0) fail("cannot make the hog SCHED_FIFO");
+    while (!done.load()) {
+      const auto busy_until = std::chrono::steady_clock::now() + 10ms;
+      while (std::chrono::steady_clock::now() < busy_until && !done.load()) {
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+  });
+  pid_t victim = 0;
+  std::uint64_t wakeups = 0, worst_us = 0;
+  std::thread sleeper([&] {
+    pin_to(cpu);
+    victim = gettid();
+    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(o.ms);
+    while (std::chrono::steady_clock::now() < end) {
+      const auto before = std::chrono::steady_clock::now();
+      std::this_thread::sleep_for(1ms);
+      const auto late = std::chrono::steady_clock::now() - before - 1ms;
+      worst_us = std::max<std::uint64_t>(
+          worst_us, static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(late).count()));
+      ++wakeups;
+    }
+  });
+  sleeper.join();
+  done = true;
+  hog.join();
+  print_line(json_object()
+                 .str("kind", "runqdelay")
+                 .num("pid", getpid())
+                 .num("victim_tid", victim)
+                 .num("cpu", cpu)
+                 .num("wakeups", wakeups)
+                 .num("worst_oversleep_us", worst_us)
+                 .done());
+  return 0;
+}
+
+// A fake multi-process application: the root re-executes itself as three
+// children with Chromium-style --type= roles; each sends --msgs bytes to
+// the root through its own pipe and lingers so its identity can be read.
+constexpr std::array<std::string_view, 3> app_roles{"renderer", "gpu-process", "utility"};
+
+int run_app_child(const options& o) {
+  g_role = "app child";
+  for (std::uint64_t i = 0; i < o.msgs; ++i) {
+    const unsigned char b = static_cast<unsigned char>(i);
+    write_some(o.app_fd, &b, 1, "write to the root");
+  }
+  close(o.app_fd);
+  if (o.linger_ms) std::this_thread::sleep_for(std::chrono::milliseconds(o.linger_ms));
+  return 0;
+}
+
+int run_app(const options& o) {
+  if (!o.role.empty()) return run_app_child(o);
+  std::vector<std::string> members;
+  std::vector<pid_t> kids;
+  std::uint64_t received = 0;
+  for (const auto role : app_roles) {
+    int p[2];
+    if (pipe(p) != 0) fail_errno("pipe");
+    const pid_t pid = fork();
+    if (pid < 0) fail_errno("fork");
+    if (pid == 0) {
+      close(p[0]);
+      if (prctl(PR_SET_PDEATHSIG, static_cast<unsigned long>(SIGKILL)) != 0) _exit(1);
+      const std::string type = "--type=" + std::string(role);
+      const std::string fd = "--app-fd=" + std::to_string(p[1]);
+      const std::string msgs = "--msgs=" + std::to_string(o.msgs);
+      const std::string linger = "--linger-ms=" + std::to_string(o.linger_ms);
+      execl("/proc/self/exe", "ipcgen", type.c_str(), fd.c_str(), msgs.c_str(), linger.c_str(),
+            static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    close(p[1]);
+    kids.push_back(pid);
+    members.push_back(json_object().num("pid", pid).str("role", role).done());
+    unsigned char buf[256];
+    for (;;) {
+      const std::size_t got = read_some(p[0], buf, sizeof buf, "read from a child");
+      if (got == 0) break;
+      received += got;
+    }
+    close(p[0]);
+  }
+  print_line(json_object()
+                 .str("kind", "app")
+                 .num("root_pid", getpid())
+                 .raw("members", json_array(members))
+                 .num("internal_bytes", received)
+                 .done());
+  for (const pid_t pid : kids) {
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0)
+      if (errno != EINTR) fail_errno("waitpid");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) fail("an app child failed");
+  }
+  if (received != o.msgs * app_roles.size()) fail("the root received " + std::to_string(received) + " bytes");
+  return 0;
+}
+
 }  // namespace
 
 // Signal and shared memory modes: tests/tools/ipcgen_shm.cpp.
@@ -1334,5 +1511,16 @@ int main(int argc, char** argv) {
   install_handlers();
   alarm(timeout_s);
   if (is_peer_kind(o.k)) return run_peers(o);
-  return o.k == kind::pingpong ? run_pingpong(o) : run_traffic(o);
+  switch (o.k) {
+    case kind::pingpong:
+      return run_pingpong(o);
+    case kind::spin:
+      return run_spin(o);
+    case kind::runqdelay:
+      return run_runqdelay(o);
+    case kind::app:
+      return run_app(o);
+    default:
+      return run_traffic(o);
+  }
 }

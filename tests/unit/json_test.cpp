@@ -137,6 +137,29 @@ Snapshot FixedSnapshot() {
   f3.rx_cpus = {{1, 300}};
   s.flows.push_back(f3);
 
+  // Scheduler detail.
+  ipctop::LatencyRow runq{5, 4, 70, 70, {{4, 3}, {8, 1}, {128, 1}}};
+  s.cpus[0].migrations = 3;
+  s.cpus[0].migrations_out = 1;
+  s.cpus[0].runq_latency = runq;
+  s.processes[0].oncpu_ns = 1500000;
+  s.processes[0].parallelism = 0.003;
+  s.processes[0].busy_ns = 1400000;
+  s.processes[0].concurrent_ns = 100000;
+  s.processes[0].handoffs = 2;
+  s.processes[0].cpus_used = {0, 1};
+  s.processes[0].migrations = 1;
+  s.processes[0].runq_latency = runq;
+  s.processes[0].threads[0].cpus_used = {0, 1};
+  s.processes[0].threads[0].migrations = 1;
+  s.processes[0].threads[0].handoffs = 2;
+  s.processes[0].threads[0].runq_latency = runq;
+  s.flows[0].wakeup_latency = ipctop::LatencyRow{2, 32, 64, 40, {{32, 1}, {64, 1}}};
+  s.matrix = {{0, 1, 4096, 2}, {0, 0, 300, 3}};
+  s.wakeups = {{{100, 100, "writer"}, {200, 201, "reader-io"}, 2, 2},
+               {{0, 0, "(interrupt)"}, {100, 101, kHostileComm}, 1, 0}};
+  s.apps = {{kHostileComm, 100, {{100, "browser"}, {200, "renderer"}}, 4396, 0}};
+
   s.unattributed_bytes = 512;
   s.unattributed_messages = 1;
   s.lost.by_point = {{"flow_map_full", 1},  {"thread_map_full", 0}, {"queue_map_full", 0},

@@ -23,6 +23,16 @@ json cpu_split(const std::map<uint32_t, uint64_t>& split) {
   return out;
 }
 
+// A latency distribution: p50/p99/max in microseconds, hist keyed by each
+// log2 bucket's upper bound in microseconds.
+json latency_json(const LatencyRow& l) {
+  json hist = json::object();
+  for (const auto& [bound, n] : l.hist) hist[std::to_string(bound)] = n;
+  return {{"count", l.count}, {"p50", l.p50_us}, {"p99", l.p99_us}, {"max", l.max_us}, {"hist", hist}};
+}
+
+double seconds(uint64_t ns) { return static_cast<double>(ns) / 1e9; }
+
 json thread_json(const ThreadRow& t) {
   return {{"tid", t.tid},
           {"comm", sanitize(t.comm)},
@@ -34,6 +44,11 @@ json thread_json(const ThreadRow& t) {
           {"rx_bytes", t.rx_bytes},
           {"tx_messages", t.tx_messages},
           {"rx_messages", t.rx_messages},
+          {"on_cpu_s", seconds(t.oncpu_ns)},
+          {"cpus_used", t.cpus_used},
+          {"runq_latency_us", latency_json(t.runq_latency)},
+          {"migrations", t.migrations},
+          {"handoffs", t.handoffs},
           {"exited", t.exited}};
 }
 
@@ -42,9 +57,22 @@ json process_json(const ProcessRow& p) {
   for (const auto& t : p.threads) threads.push_back(thread_json(t));
   json cmdline = json::array();
   for (const auto& arg : p.cmdline) cmdline.push_back(sanitize(arg));
-  return {{"pid", p.pid},           {"ppid", p.ppid},     {"comm", sanitize(p.comm)},
-          {"cmdline", cmdline},     {"threads", threads}, {"tx_bytes", p.tx_bytes},
-          {"rx_bytes", p.rx_bytes}, {"exited", p.exited}};
+  return {{"pid", p.pid},
+          {"ppid", p.ppid},
+          {"comm", sanitize(p.comm)},
+          {"cmdline", cmdline},
+          {"threads", threads},
+          {"tx_bytes", p.tx_bytes},
+          {"rx_bytes", p.rx_bytes},
+          {"on_cpu_s", seconds(p.oncpu_ns)},
+          {"parallelism", p.parallelism},
+          {"busy_s", seconds(p.busy_ns)},
+          {"concurrent_s", seconds(p.concurrent_ns)},
+          {"handoffs", p.handoffs},
+          {"cpus_used", p.cpus_used},
+          {"runq_latency_us", latency_json(p.runq_latency)},
+          {"migrations", p.migrations},
+          {"exited", p.exited}};
 }
 
 // Shared memory segments: SysV key and id, creator, IPC_RMID done (size is
@@ -107,7 +135,29 @@ json flow_json(const FlowRow& f) {
               {"bytes", f.bytes},          {"messages", f.messages},
               {"cpus", cpu_split(f.cpus)}, {"rx_cpus", cpu_split(f.rx_cpus)}};
   signal_flow_fields(f, out);
+  if (f.wakeup_latency) out["wakeup_latency_us"] = latency_json(*f.wakeup_latency);
   return out;
+}
+
+json matrix_json(const MatrixCell& c) {
+  return {{"src_cpu", c.src_cpu}, {"dst_cpu", c.dst_cpu}, {"bytes", c.bytes}, {"messages", c.messages}};
+}
+
+json wakeup_json(const WakeupRow& w) {
+  return {{"waker", task_ref(w.waker)},
+          {"wakee", task_ref(w.wakee)},
+          {"count", w.count},
+          {"cross_cpu", w.cross_cpu}};
+}
+
+json app_json(const AppRow& a) {
+  json members = json::array();
+  for (const auto& m : a.members) members.push_back({{"pid", m.pid}, {"role", sanitize(m.role)}});
+  return {{"name", sanitize(a.name)},
+          {"root_pid", a.root_pid},
+          {"members", members},
+          {"internal_bytes", a.internal_bytes},
+          {"external_bytes", a.external_bytes}};
 }
 
 json failure_json(const FailureRow& f) {
@@ -135,8 +185,12 @@ json head_json(const Snapshot& snap) {
                     {"voluntary", c.voluntary},
                     {"involuntary", c.involuntary},
                     {"idle_ns", c.idle_ns},
+                    {"idle_s", seconds(c.idle_ns)},
                     {"tx_bytes", c.tx_bytes},
-                    {"rx_bytes", c.rx_bytes}});
+                    {"rx_bytes", c.rx_bytes},
+                    {"migrations", c.migrations},
+                    {"migrations_out", c.migrations_out},
+                    {"runq_latency_us", latency_json(c.runq_latency)}});
   json failures = json::array();
   for (const auto& f : snap.failures) failures.push_back(failure_json(f));
   json lost = {{"events", snap.lost.events}};
@@ -190,6 +244,9 @@ json to_json(const Snapshot& snap) {
   out["processes"] = array_json(snap.processes, procfs ? process_json_procfs : process_json);
   out["channels"] = array_json(snap.channels, procfs ? channel_json_procfs : channel_json);
   out["flows"] = array_json(snap.flows, flow_json);
+  out["matrix"] = array_json(snap.matrix, matrix_json);
+  out["wakeups"] = array_json(snap.wakeups, wakeup_json);
+  out["apps"] = array_json(snap.apps, app_json);
   return out;
 }
 
@@ -201,6 +258,9 @@ void write_ndjson(const Snapshot& snap, std::ostream& out) {
   stream_array(out, "processes", snap.processes, procfs ? process_json_procfs : process_json);
   stream_array(out, "channels", snap.channels, procfs ? channel_json_procfs : channel_json);
   stream_array(out, "flows", snap.flows, flow_json);
+  stream_array(out, "matrix", snap.matrix, matrix_json);
+  stream_array(out, "wakeups", snap.wakeups, wakeup_json);
+  stream_array(out, "apps", snap.apps, app_json);
   out << "}\n";
   out.flush();
 }
