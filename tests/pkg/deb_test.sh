@@ -46,7 +46,8 @@ grep -q -- '--no-bpf' <<<"$("$bin" --help)" || fail "--help lacks --no-bpf"
 # Every library the binary needs comes from a package in Depends (dpkg-shlibdeps at work),
 # and the ones the brief names are there.
 for soname in $(objdump -p "$bin" | awk '$1 == "NEEDED" {print $2}'); do
-  lib=$(ldconfig -p | awk -v s="$soname" '$1 == s {print $NF; exit}')
+  # awk reads to the end: an early exit would kill ldconfig with SIGPIPE (pipefail).
+  lib=$(ldconfig -p | awk -v s="$soname" '$1 == s && !found {print $NF; found = 1}')
   [ -n "$lib" ] || fail "$soname not found by ldconfig"
   pkg=$(dpkg-query -S "$(readlink -f "$lib")" 2>/dev/null | head -1 | cut -d: -f1) ||
     pkg=$(dpkg-query -S "$lib" | head -1 | cut -d: -f1)
