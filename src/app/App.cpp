@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "app/Outputs.h"
 #include "app/ProcNames.h"
 #include "cli/Options.h"
 #include "limits/Limits.h"
@@ -97,9 +98,10 @@ int run_limits(const cli::Options& opts) {
 }
 
 int run_trace(const cli::Options& opts) {
-  if (!opts.json) {
+  if (!opts.json && !opts.no_tui) {
     std::cerr << "ipctop: the interactive view is not built yet; use 'ipctop --json' for "
-                 "NDJSON snapshots (see 'ipctop --help')\n";
+                 "NDJSON snapshots, or --no-tui with --prometheus, --record or --dot (see "
+                 "'ipctop --help')\n";
     return kExitUsage;
   }
   install_signals();
@@ -120,6 +122,12 @@ int run_trace(const cli::Options& opts) {
   std::cerr << fmt::format("ipctop: tracing ({} of {} probes attached, {}); interrupt to stop\n",
                            attached, probes->report().probes.size(),
                            probes->report().object_variant);
+  auto made = Outputs::open(opts, attached, probes->report().probes.size());
+  if (auto* err = std::get_if<std::string>(&made)) {
+    std::cerr << "ipctop: " << *err << '\n';
+    return kExitCannotTrace;
+  }
+  auto outputs = std::move(std::get<std::unique_ptr<Outputs>>(made));
 
   ProcNames names;
   Aggregator aggregator(names, Filter{opts.pids});
@@ -148,10 +156,18 @@ int run_trace(const cli::Options& opts) {
     next += opts.interval_s;
     if (next < now) next = now + opts.interval_s;  // suspended or overloaded: do not burst
     lost_total += snap.lost.events;
-    render::write_ndjson(snap, std::cout);
+    if (auto err = outputs->on_snapshot(snap)) {
+      std::cerr << "ipctop: " << *err << '\n';
+      return kExitCannotTrace;
+    }
+    if (opts.json) render::write_ndjson(snap, std::cout);
     if (!std::cout.good()) break;  // the reader went away
     ++printed;
     if (stopping || (opts.count && printed >= *opts.count)) break;
+  }
+  if (auto err = outputs->finish()) {
+    std::cerr << "ipctop: " << *err << '\n';
+    return kExitCannotTrace;
   }
   if (lost_total)
     std::cerr << fmt::format("ipctop: {} events were lost (see the 'lost' object)\n", lost_total);
@@ -193,6 +209,7 @@ int run(int argc, char** argv) {
     case cli::Command::run:
       break;
   }
+  if (opts.replay) return run_replay(opts);
   return run_trace(opts);
 }
 

@@ -28,7 +28,9 @@ const std::vector<std::string> kLongOptions = {
     "--json",         "--interval",     "--count",       "--pid",
     "--max-flows",    "--max-threads",  "--max-channels", "--ringbuf-size",
     "--fail-on-loss", "--raw",          "--features",    "--help",
-    "--version",
+    "--version",      "--prometheus",   "--prom-top",    "--no-tui",
+    "--record",       "--compress",     "--force",       "--replay",
+    "--dot",
 };
 
 ::testing::AssertionResult Parses(const Args& args, Options* out = nullptr) {

@@ -1,0 +1,83 @@
+#include "record/Replay.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "render/json/JsonParse.h"
+
+namespace ipctop::record {
+
+namespace {
+// One interval with 10 000 threads is about 2 MiB; far beyond that is not a
+// recording ipctop wrote.
+constexpr size_t kMaxLine = 256u << 20;
+}  // namespace
+
+std::variant<std::unique_ptr<Replay>, FileError> Replay::open(const std::string& path) {
+  int fd = path == "-" ? dup(STDIN_FILENO) : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return FileError{fmt::format("cannot open the recording '{}': {}", path, strerror(errno))};
+  gzFile gz = gzdopen(fd, "rb");
+  if (!gz) {
+    ::close(fd);
+    return FileError{fmt::format("cannot read the recording '{}'", path)};
+  }
+  gzbuffer(gz, 128u << 10);
+  return std::unique_ptr<Replay>(new Replay(path, gz));
+}
+
+Replay::~Replay() {
+  if (gz_) gzclose(static_cast<gzFile>(gz_));
+}
+
+std::variant<std::string, EndOfRecording, FileError> Replay::read_line() {
+  auto* gz = static_cast<gzFile>(gz_);
+  std::string line;
+  char buf[64 * 1024];
+  for (;;) {
+    if (!gzgets(gz, buf, sizeof(buf))) {
+      int zerr = 0;
+      const char* msg = gzerror(gz, &zerr);
+      if (zerr != Z_OK && zerr != Z_STREAM_END)
+        return FileError{fmt::format("{}:{}: {} (a recording cut short?)", path_, line_ + 1,
+                                     zerr == Z_ERRNO ? strerror(errno) : msg)};
+      if (line.empty()) return EndOfRecording{};
+      return FileError{fmt::format("{}:{}: the last line is incomplete (no newline: a recording "
+                                   "cut short?)",
+                                   path_, line_ + 1)};
+    }
+    size_t n = strlen(buf);
+    line.append(buf, n);
+    if (n > 0 && buf[n - 1] == '\n') {
+      line.pop_back();
+      return line;
+    }
+    if (line.size() > kMaxLine)
+      return FileError{fmt::format("{}:{}: a line longer than {} MiB is not a snapshot", path_,
+                                   line_ + 1, kMaxLine >> 20)};
+  }
+}
+
+std::variant<Snapshot, EndOfRecording, FileError> Replay::next() {
+  for (;;) {
+    auto got = read_line();
+    if (auto* end = std::get_if<EndOfRecording>(&got)) return *end;
+    if (auto* err = std::get_if<FileError>(&got)) return *err;
+    ++line_;
+    const std::string& line = std::get<std::string>(got);
+    if (line.empty()) continue;
+    auto parsed = render::from_json_line(line);
+    if (auto* err = std::get_if<render::ParseError>(&parsed))
+      return FileError{
+          fmt::format("{}:{}: not an ipctop/1 snapshot: {}", path_, line_, err->message)};
+    return std::move(std::get<Snapshot>(parsed));
+  }
+}
+
+}  // namespace ipctop::record
