@@ -10,6 +10,7 @@ packages=(
   libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev
   libfmt-dev nlohmann-json3-dev libncurses-dev libgtest-dev
   groff-base
+  python3-prometheus-client graphviz curl
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -33,6 +33,11 @@ FileError errno_error(const std::string& path, const char* what, int err) {
 // checking the type keeps a FIFO from blocking the open and a device from
 // being truncated.
 int open_forced(const std::string& path, FileError& error) {
+  struct stat before {};
+  if (lstat(path.c_str(), &before) == 0 && !S_ISREG(before.st_mode) && !S_ISLNK(before.st_mode)) {
+    error = {fmt::format("cannot create '{}': it exists and is not a regular file", path)};
+    return -1;
+  }
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, kMode);
   if (fd < 0) {
     error = errno_error(path, "cannot create", errno);

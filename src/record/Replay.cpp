@@ -36,31 +36,52 @@ Replay::~Replay() {
   if (gz_) gzclose(static_cast<gzFile>(gz_));
 }
 
+// gzread, not gzgets: a line with a NUL byte in it must reach the JSON
+// parser whole (and be refused there), not be cut at the NUL.
 std::variant<std::string, EndOfRecording, FileError> Replay::read_line() {
   auto* gz = static_cast<gzFile>(gz_);
-  std::string line;
-  char buf[64 * 1024];
   for (;;) {
-    if (!gzgets(gz, buf, sizeof(buf))) {
-      int zerr = 0;
-      const char* msg = gzerror(gz, &zerr);
-      if (zerr != Z_OK && zerr != Z_STREAM_END)
-        return FileError{fmt::format("{}:{}: {} (a recording cut short?)", path_, line_ + 1,
-                                     zerr == Z_ERRNO ? strerror(errno) : msg)};
-      if (line.empty()) return EndOfRecording{};
+    size_t eol = pending_.find('\n', scanned_);
+    if (eol != std::string::npos) {
+      std::string line = pending_.substr(0, eol);
+      pending_.erase(0, eol + 1);
+      scanned_ = 0;
+      return line;
+    }
+    scanned_ = pending_.size();
+    if (pending_.size() > kMaxLine)
+      return FileError{fmt::format("{}:{}: a line longer than {} MiB is not a snapshot", path_,
+                                   line_ + 1, kMaxLine >> 20)};
+    if (at_end_) {
+      if (pending_.empty()) return EndOfRecording{};
+      pending_.clear();
       return FileError{fmt::format("{}:{}: the last line is incomplete (no newline: a recording "
                                    "cut short?)",
                                    path_, line_ + 1)};
     }
-    size_t n = strlen(buf);
-    line.append(buf, n);
-    if (n > 0 && buf[n - 1] == '\n') {
-      line.pop_back();
-      return line;
+    char buf[64 * 1024];
+    int n = gzread(gz, buf, sizeof(buf));
+    if (n < 0) {
+      int zerr = 0;
+      const char* msg = gzerror(gz, &zerr);
+      at_end_ = true;
+      pending_.clear();
+      return FileError{fmt::format("{}:{}: {} (a recording cut short?)", path_, line_ + 1,
+                                   zerr == Z_ERRNO ? strerror(errno) : msg)};
     }
-    if (line.size() > kMaxLine)
-      return FileError{fmt::format("{}:{}: a line longer than {} MiB is not a snapshot", path_,
-                                   line_ + 1, kMaxLine >> 20)};
+    if (n == 0) {
+      // gzread reports a truncated gzip stream as an end with an error set.
+      int zerr = 0;
+      const char* msg = gzerror(gz, &zerr);
+      at_end_ = true;
+      if (zerr != Z_OK && zerr != Z_STREAM_END) {
+        pending_.clear();
+        return FileError{fmt::format("{}:{}: {} (a recording cut short?)", path_, line_ + 1,
+                                     zerr == Z_ERRNO ? strerror(errno) : msg)};
+      }
+      continue;
+    }
+    pending_.append(buf, static_cast<size_t>(n));
   }
 }
 

@@ -33,6 +33,9 @@ class Replay {
   std::string path_;
   void* gz_ = nullptr;  // gzFile: reads plain files as they are
   uint64_t line_ = 0;
+  std::string pending_;  // read, not yet returned
+  size_t scanned_ = 0;   // of pending_, the bytes known to hold no newline
+  bool at_end_ = false;
 };
 
 }  // namespace ipctop::record
