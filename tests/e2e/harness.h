@@ -149,6 +149,7 @@ class Tracer {
 
   std::vector<json> snapshots() const { return parse_ndjson(read_file(dir_.file("out.ndjson"))); }
   std::string err() const { return read_file(dir_.file("err.txt")); }
+  std::string out() const { return read_file(dir_.file("out.ndjson")); }
   pid_t pid() const { return pid_; }
 
  private:
