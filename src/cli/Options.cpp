@@ -334,6 +334,7 @@ std::variant<Options, UsageError> parse(const std::vector<std::string>& args) {
 
 std::string help_text() {
   return R"(Usage: ipctop [OPTIONS]
+       ipctop --replay FILE (--json | --no-tui) [-n N] [--record FILE] [--dot FILE]
        ipctop limits [--json] [--raw]
 
 Show which processes and threads talk to which over pipes, FIFOs and unix
