@@ -40,8 +40,8 @@ std::variant<std::unique_ptr<Outputs>, std::string> Outputs::open(const cli::Opt
     out->metrics_.emplace(render::prom::Config{opts.prom_top});
     out->health_ = {IPCTOP_VERSION, probes_attached, probes_total};
     Outputs* self = out.get();
-    auto started = render::prom::HttpServer::start(
-        opts.prometheus->host, opts.prometheus->port, [self] {
+    auto started =
+        render::prom::HttpServer::start(opts.prometheus->host, opts.prometheus->port, [self] {
           std::lock_guard lock(self->prom_mutex_);
           return self->metrics_->render(self->health_);
         });

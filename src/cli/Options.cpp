@@ -255,15 +255,19 @@ std::optional<std::string> check_outputs(const Options& o, const std::set<std::s
       {"--prom-top", {"--prometheus"}},
       {"--compress", {"--record"}},
       {"--force", {"--record", "--dot"}},
+      // Headless and silent would trace for nothing.
+      {"--no-tui", {"--json", "--prometheus", "--record", "--dot"}},
   };
   for (const auto& n : kNeeds) {
     if (!seen.contains(n.flag)) continue;
     bool ok = false;
     for (const char* other : n.any_of) ok = ok || seen.contains(other);
-    if (!ok)
-      return fmt::format("{} goes with {}", n.flag,
-                         n.any_of.size() == 1 ? std::string(n.any_of[0])
-                                              : fmt::format("{} or {}", n.any_of[0], n.any_of[1]));
+    if (!ok) {
+      std::string want = n.any_of.front();
+      for (size_t i = 1; i < n.any_of.size(); ++i)
+        want += (i + 1 == n.any_of.size() ? " or " : ", ") + std::string(n.any_of[i]);
+      return fmt::format("{} goes with {}", n.flag, want);
+    }
   }
   // A recording is replayed as it was: no new filter, interval or kernel table.
   static const char* const kNotWithReplay[] = {

@@ -103,8 +103,8 @@ std::optional<FileError> OutputFile::write(std::string_view bytes) {
       if (n <= 0) {
         int zerr = 0;
         const char* msg = gzerror(gz, &zerr);
-        return FileError{fmt::format("writing '{}' failed: {}", path_,
-                                     zerr == Z_ERRNO ? strerror(errno) : msg)};
+        return FileError{
+            fmt::format("writing '{}' failed: {}", path_, zerr == Z_ERRNO ? strerror(errno) : msg)};
       }
       bytes.remove_prefix(static_cast<size_t>(n));
     }

@@ -55,9 +55,10 @@ std::variant<std::string, EndOfRecording, FileError> Replay::read_line() {
     if (at_end_) {
       if (pending_.empty()) return EndOfRecording{};
       pending_.clear();
-      return FileError{fmt::format("{}:{}: the last line is incomplete (no newline: a recording "
-                                   "cut short?)",
-                                   path_, line_ + 1)};
+      return FileError{
+          fmt::format("{}:{}: the last line is incomplete (no newline: a recording "
+                      "cut short?)",
+                      path_, line_ + 1)};
     }
     char buf[64 * 1024];
     int n = gzread(gz, buf, sizeof(buf));

@@ -41,7 +41,8 @@ std::string wait_for(Tracer& t, const std::string& prefix) {
     std::string err = t.err();
     if (auto pos = err.find(prefix); pos != std::string::npos) {
       auto end = err.find('\n', pos);
-      if (end != std::string::npos) return err.substr(pos + prefix.size(), end - pos - prefix.size());
+      if (end != std::string::npos)
+        return err.substr(pos + prefix.size(), end - pos - prefix.size());
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -54,8 +55,8 @@ json parse_metrics(const std::string& text) {
   std::ofstream(dir.file("m.txt")) << text;
   Ran r = run({"/bin/sh", "-c",
                "exec /usr/bin/python3 " + tools_dir() + "/prom_parse.py < " + dir.file("m.txt")});
-  EXPECT_TRUE(r.exit.exited && r.exit.code == 0) << "the parser refused the page: " << r.err
-                                                 << r.out;
+  EXPECT_TRUE(r.exit.exited && r.exit.code == 0)
+      << "the parser refused the page: " << r.err << r.out;
   return r.out.empty() ? json::array() : json::parse(r.out);
 }
 
@@ -116,8 +117,8 @@ TEST(Prometheus, ScrapedCountersEqualTheGeneratedTraffic) {
   json stream = run_ipcgen({"--kind", "unix_stream", "--threads", "3", "--msgs", "1000", "--size",
                             "333", "--linger-ms", "200"});
   // Each round trip blocks both sides: at least 2 x 90% x 1000 voluntary switches.
-  json pingpong = run_ipcgen({"--kind", "pingpong", "--msgs", "1000", "--writer-cpu", "0",
-                              "--reader-cpu", "1"});
+  json pingpong = run_ipcgen(
+      {"--kind", "pingpong", "--msgs", "1000", "--writer-cpu", "0", "--reader-cpu", "1"});
   std::this_thread::sleep_for(std::chrono::milliseconds(900));  // three intervals
   json first = parse_metrics(curl({url}));
   for (const json* truth : {&pipe, &stream}) {
@@ -146,7 +147,8 @@ TEST(Prometheus, ScrapedCountersEqualTheGeneratedTraffic) {
                                                {"src_pid", std::to_string(p->first.first)},
                                                {"dst_pid", std::to_string(p->first.second)}};
   EXPECT_EQ(sum_of(second, "ipctop_flow_bytes", labels), static_cast<double>(p->second.first));
-  for (const char* family : {"ipctop_kind_bytes", "ipctop_cpu_context_switches", "ipctop_snapshots"})
+  for (const char* family :
+       {"ipctop_kind_bytes", "ipctop_cpu_context_switches", "ipctop_snapshots"})
     EXPECT_GE(sum_of(second, family, {}), sum_of(first, family, {})) << family;
 
   // HEAD, other paths, the content type.
@@ -187,8 +189,8 @@ TEST(Record, ReplayIsByteIdenticalWithoutPrivileges) {
   json truth;
   Tracer tracer({"--json", "-d", "0.4", "--record", file});
   ASSERT_TRUE(tracer.wait_attached()) << tracer.err();
-  truth = run_ipcgen({"--kind", "unix_dgram", "--msgs", "1500", "--size", "200", "--linger-ms",
-                      "300"});
+  truth =
+      run_ipcgen({"--kind", "unix_dgram", "--msgs", "1500", "--size", "200", "--linger-ms", "300"});
   std::this_thread::sleep_for(std::chrono::milliseconds(600));
   Exit e = tracer.stop();
   ASSERT_TRUE(e.exited && e.code == 0) << tracer.err();
@@ -217,7 +219,8 @@ TEST(Record, GzipHeadlessRecordingReplays) {
   const std::string file = dir.file("run.ndjson.gz");
   Tracer tracer({"--no-tui", "-d", "0.4", "--record", file});
   ASSERT_TRUE(tracer.wait_attached()) << tracer.err();
-  json truth = run_ipcgen({"--kind", "fifo", "--msgs", "1000", "--size", "300", "--linger-ms", "300"});
+  json truth =
+      run_ipcgen({"--kind", "fifo", "--msgs", "1000", "--size", "300", "--linger-ms", "300"});
   std::this_thread::sleep_for(std::chrono::milliseconds(600));
   Exit e = tracer.stop();
   ASSERT_TRUE(e.exited && e.code == 0) << tracer.err();
@@ -253,7 +256,8 @@ TEST(Record, ExistingFilesAndSymlinksAreRefused) {
   }
   EXPECT_EQ(read_file(dir.file("kept")), "precious");
   EXPECT_EQ(read_file(dir.file("target")), "precious");
-  Ran r = run({IPCTOP_BIN, "--json", "-n", "1", "-d", "0.1", "--force", "--record", dir.file("kept")});
+  Ran r =
+      run({IPCTOP_BIN, "--json", "-n", "1", "-d", "0.1", "--force", "--record", dir.file("kept")});
   EXPECT_TRUE(r.exit.exited && r.exit.code == 0) << r.err;
   EXPECT_EQ(read_file(dir.file("kept")), r.out);
 }
@@ -270,11 +274,11 @@ TEST(Dot, GraphOfARunHasTheGeneratedEdgeAndRenders) {
   ASSERT_TRUE(e.exited && e.code == 0) << tracer.err();
   const std::string dot = read_file(file);
   auto [pids, counts] = *truth_by_process(truth).begin();
-  const std::string edge = "\"p" + std::to_string(pids.first) + "\" -> \"p" +
-                           std::to_string(pids.second) + "\"";
-  const std::string figures = "ipctop_kind=\"unix_stream\", ipctop_bytes=" +
-                              std::to_string(counts.first) +
-                              ", ipctop_messages=" + std::to_string(counts.second) + "]";
+  const std::string edge =
+      "\"p" + std::to_string(pids.first) + "\" -> \"p" + std::to_string(pids.second) + "\"";
+  const std::string figures =
+      "ipctop_kind=\"unix_stream\", ipctop_bytes=" + std::to_string(counts.first) +
+      ", ipctop_messages=" + std::to_string(counts.second) + "]";
   bool found = false;
   std::istringstream lines(dot);
   std::string line;

@@ -508,6 +508,8 @@ TEST(CliOutputs, RecordReplayDot) {
   ExpectRejected({"--json", "--record"}, "--record");
   ExpectRejected({"--json", "--compress"}, "--record");
   ExpectRejected({"--json", "--force"}, "--record");
+  EXPECT_EQ(Err({"--no-tui"}), "--no-tui goes with --json, --prometheus, --record or --dot");
+  EXPECT_TRUE(Ok({"--no-tui", "--dot", "g.dot"}).no_tui);
   ExpectRejected({"--json", "--dot", "-"}, "--dot");
   ExpectRejected({"--json", "--dot", "x", "--record", "x"}, "same file");
   for (const Args& with : {Args{"-p", "1"}, Args{"-d", "2"}, Args{"--prometheus", "9464"},

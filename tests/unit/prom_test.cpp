@@ -31,10 +31,10 @@
 namespace {
 
 using namespace ipctop;
+using nlohmann::json;
 using render::prom::Health;
 using render::prom::label_value;
 using render::prom::Metrics;
-using nlohmann::json;
 
 const std::string kHostile = "\x1b[2J\"}\\n\n\xff evil";
 
@@ -138,7 +138,8 @@ Exposition strict_parse(const std::string& text) {
           EXPECT_GE(c, 0x20) << "raw control character in a label value";
           if (line[i] == '\\') {
             ++i;
-            bool escape_ok = i < line.size() && (line[i] == '\\' || line[i] == '"' || line[i] == 'n');
+            bool escape_ok =
+                i < line.size() && (line[i] == '\\' || line[i] == '"' || line[i] == 'n');
             EXPECT_TRUE(escape_ok) << "bad escape";
             if (!escape_ok) return out;
             value += line[i] == 'n' ? '\n' : line[i];
@@ -226,8 +227,10 @@ TEST(PromMetrics, CountersAreSumsOfTheIntervalsPerProcess) {
 
   Exposition e = strict_parse(m.render({"1.2.3", 6, 7}));
   // Threads of process 10 share its series, named after the process.
-  std::map<std::string, std::string> pipe = {{"kind", "pipe"},     {"src_pid", "10"},
-                                             {"src_comm", "writer"}, {"dst_pid", "20"},
+  std::map<std::string, std::string> pipe = {{"kind", "pipe"},
+                                             {"src_pid", "10"},
+                                             {"src_comm", "writer"},
+                                             {"dst_pid", "20"},
                                              {"dst_comm", "r"}};
   EXPECT_EQ(value_of(e, "ipctop_flow_bytes_total", pipe), 1150);
   EXPECT_EQ(value_of(e, "ipctop_flow_messages_total", pipe), 13);
@@ -280,7 +283,8 @@ TEST(PromMetrics, TopNBoundsSeriesAndKeepsCountersMonotonic) {
     size_t flow_series = 0;
     for (const auto& s : e.samples) {
       if (s.name != "ipctop_flow_bytes_total") continue;
-      std::string key = s.labels.at("kind") + "/" + s.labels.at("src_pid") + ">" + s.labels.at("dst_pid");
+      std::string key =
+          s.labels.at("kind") + "/" + s.labels.at("src_pid") + ">" + s.labels.at("dst_pid");
       if (s.labels.at("src_pid") != "other") ++flow_series;
       EXPECT_GE(s.value, last[key]) << key << " went down";
       last[key] = s.value;
@@ -329,12 +333,14 @@ TEST(PromMetrics, TopNBoundsSeriesAndKeepsCountersMonotonic) {
               flow(Kind::pipe, 3, "c", 4, "d", 1, 1)});
   check("full");
   e = strict_parse(m.render({}));
-  EXPECT_EQ(value_of(e, "ipctop_flow_bytes_total", {{"kind", "unix_dgram"}, {"src_pid", "other"}}), 4);
+  EXPECT_EQ(value_of(e, "ipctop_flow_bytes_total", {{"kind", "unix_dgram"}, {"src_pid", "other"}}),
+            4);
 }
 
 TEST(PromMetrics, RetiredValuesAreBounded) {
   Metrics m({.top_n = 1, .idle_evict_s = 1, .retired_cap = 3});
-  for (uint32_t i = 0; i < 50; ++i) m.add(at(i * 10.0, {flow(Kind::pipe, 100 + i, "x", 1, "y", 1, 1)}));
+  for (uint32_t i = 0; i < 50; ++i)
+    m.add(at(i * 10.0, {flow(Kind::pipe, 100 + i, "x", 1, "y", 1, 1)}));
   EXPECT_EQ(m.flow_series(), 1u);
   Exposition e = strict_parse(m.render({}));
   EXPECT_EQ(value_of(e, "ipctop_flow_series_evicted_total", {}), 49);
@@ -395,7 +401,8 @@ TEST(PromMetrics, TheReferenceParserReadsItBack) {
   Metrics m({.top_n = 3});
   std::vector<FlowRow> flows;
   for (uint32_t i = 0; i < 6; ++i)
-    flows.push_back(flow(Kind::pipe, 100 + i, i == 0 ? kHostile : "w", 200, "\\r\"", 10 * (i + 1), i));
+    flows.push_back(
+        flow(Kind::pipe, 100 + i, i == 0 ? kHostile : "w", 200, "\\r\"", 10 * (i + 1), i));
   Snapshot s = at(5, flows);
   s.cpus = {CpuRow{0, 3, 2, 1, 7, 8, 9}};
   s.lost.by_point = {{"ringbuf_full", 1}};
@@ -522,14 +529,16 @@ TEST(PromHttp, ServesOverLoopbackAndSurvivesHostileClients) {
   ASSERT_TRUE(server);
   ASSERT_NE(server->port(), 0);
   EXPECT_EQ(server->url(), "http://127.0.0.1:" + std::to_string(server->port()) + "/metrics");
-  std::string got = exchange(connect_to(server->port()), "GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n");
+  std::string got =
+      exchange(connect_to(server->port()), "GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n");
   EXPECT_EQ(got.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << got;
   EXPECT_EQ(got.substr(got.size() - 4), "m 1\n");
 
   // Garbage, a huge head, a client that resets, a client that leaves early.
   got = exchange(connect_to(server->port()), std::string("\0\xff\r\n\r\n", 6));
   EXPECT_EQ(got.rfind("HTTP/1.1 400", 0), 0u) << got;
-  got = exchange(connect_to(server->port()), "GET /metrics HTTP/1.1\r\nX: " + std::string(20000, 'a'));
+  got = exchange(connect_to(server->port()),
+                 "GET /metrics HTTP/1.1\r\nX: " + std::string(20000, 'a'));
   EXPECT_EQ(got.rfind("HTTP/1.1 431", 0), 0u) << got;
   {
     int fd = connect_to(server->port());

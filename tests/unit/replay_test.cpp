@@ -177,14 +177,17 @@ TEST(JsonParse, ErrorsNameTheKey) {
             std::string::npos);
   EXPECT_NE(with([](auto& j) { j["flows"][2]["bytes"] = 1.5; }).find("flows[2].bytes"),
             std::string::npos);
-  EXPECT_NE(with([](auto& j) { j["processes"][0]["pid"] = 4294967296ull; })
-                .find("processes[0].pid: 4294967296 is out of range"),
+  EXPECT_NE(with([](auto& j) {
+              j["processes"][0]["pid"] = 4294967296ull;
+            }).find("processes[0].pid: 4294967296 is out of range"),
             std::string::npos);
-  EXPECT_NE(with([](auto& j) { j["processes"][0]["threads"][1].erase("comm"); })
-                .find("processes[0].threads[1].comm: missing"),
+  EXPECT_NE(with([](auto& j) {
+              j["processes"][0]["threads"][1].erase("comm");
+            }).find("processes[0].threads[1].comm: missing"),
             std::string::npos);
-  EXPECT_NE(with([](auto& j) { j["channels"][0]["kind"] = "carrier_pigeon"; })
-                .find("unknown kind 'carrier_pigeon'"),
+  EXPECT_NE(with([](auto& j) {
+              j["channels"][0]["kind"] = "carrier_pigeon";
+            }).find("unknown kind 'carrier_pigeon'"),
             std::string::npos);
   EXPECT_NE(with([](auto& j) { j["flows"][0]["cpus"]["01"] = 1; }).find("flows[0].cpus.01"),
             std::string::npos);
@@ -244,8 +247,10 @@ std::vector<Snapshot> replay_all(const std::string& p, std::string* error = null
   std::vector<Snapshot> out;
   auto opened = Replay::open(p);
   if (auto* err = std::get_if<record::FileError>(&opened)) {
-    if (error) *error = err->message;
-    else ADD_FAILURE() << err->message;
+    if (error)
+      *error = err->message;
+    else
+      ADD_FAILURE() << err->message;
     return out;
   }
   auto& r = std::get<std::unique_ptr<Replay>>(opened);
@@ -253,8 +258,10 @@ std::vector<Snapshot> replay_all(const std::string& p, std::string* error = null
     auto next = r->next();
     if (std::holds_alternative<record::EndOfRecording>(next)) return out;
     if (auto* err = std::get_if<record::FileError>(&next)) {
-      if (error) *error = err->message;
-      else ADD_FAILURE() << err->message;
+      if (error)
+        *error = err->message;
+      else
+        ADD_FAILURE() << err->message;
       return out;
     }
     out.push_back(std::get<Snapshot>(std::move(next)));
@@ -385,7 +392,8 @@ TEST_F(RecordFile, GzipCutShortKeepsTheWholeLinesAndSaysSo) {
 }
 
 TEST_F(RecordFile, BadLinesNameFileAndLine) {
-  std::ofstream(path("bad")) << ndjson(full_snapshot(0)) << "\n" << "{\"schema\":\"ipctop/1\"}\n";
+  std::ofstream(path("bad")) << ndjson(full_snapshot(0)) << "\n"
+                             << "{\"schema\":\"ipctop/1\"}\n";
   std::string error;
   auto snaps = replay_all(path("bad"), &error);
   EXPECT_EQ(snaps.size(), 1u) << "an empty line is skipped";
@@ -403,7 +411,10 @@ TEST_F(RecordFile, BadLinesNameFileAndLine) {
   replay_all(path("missing"), &error);
   EXPECT_NE(error.find("No such file"), std::string::npos) << error;
 
-  std::ofstream(path("binary"), std::ios::binary) << std::string("\x7f" "ELF\x02\x01\x01\0\0\0\n", 11);
+  std::ofstream(path("binary"), std::ios::binary) << std::string(
+      "\x7f"
+      "ELF\x02\x01\x01\0\0\0\n",
+      11);
   error.clear();
   replay_all(path("binary"), &error);
   EXPECT_NE(error.find("binary:1: not an ipctop/1 snapshot"), std::string::npos) << error;

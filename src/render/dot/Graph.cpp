@@ -17,10 +17,18 @@ struct KindStyle {
 };
 // One colour per kind, so a picture tells the mechanisms apart at a glance.
 constexpr KindStyle kStyles[] = {
-    {Kind::pipe, "#1f77b4"},      {Kind::fifo, "#17becf"},      {Kind::unix_stream, "#2ca02c"},
-    {Kind::unix_dgram, "#98df8a"}, {Kind::unix_seqpacket, "#bcbd22"}, {Kind::tcp, "#d62728"},
-    {Kind::udp, "#ff9896"},       {Kind::sysv_msg, "#9467bd"},  {Kind::posix_mq, "#c5b0d5"},
-    {Kind::sysv_shm, "#8c564b"},  {Kind::posix_shm, "#c49c94"}, {Kind::file, "#7f7f7f"},
+    {Kind::pipe, "#1f77b4"},
+    {Kind::fifo, "#17becf"},
+    {Kind::unix_stream, "#2ca02c"},
+    {Kind::unix_dgram, "#98df8a"},
+    {Kind::unix_seqpacket, "#bcbd22"},
+    {Kind::tcp, "#d62728"},
+    {Kind::udp, "#ff9896"},
+    {Kind::sysv_msg, "#9467bd"},
+    {Kind::posix_mq, "#c5b0d5"},
+    {Kind::sysv_shm, "#8c564b"},
+    {Kind::posix_shm, "#c49c94"},
+    {Kind::file, "#7f7f7f"},
     {Kind::signal, "#e377c2"},
 };
 

@@ -252,7 +252,8 @@ Snapshot snapshot(const json& obj) {
   const json& lost = object(field(obj, "", "lost"), "lost");
   s.lost.events = unsigned_field(lost, "lost", "events");
   for (auto it = lost.begin(); it != lost.end(); ++it)
-    if (it.key() != "events") s.lost.by_point[it.key()] = unsigned_value(it.value(), at("lost", it.key()));
+    if (it.key() != "events")
+      s.lost.by_point[it.key()] = unsigned_value(it.value(), at("lost", it.key()));
   rows(obj, "failures", s.failures, failure_row);
   return s;
 }

@@ -121,7 +121,8 @@ std::variant<std::unique_ptr<HttpServer>, std::string> HttpServer::start(
       return fmt::format("'{}' is not an IPv4 address", host);
     len = sizeof(*a);
   }
-  const std::string shown = v6 ? fmt::format("[{}]:{}", host, port) : fmt::format("{}:{}", host, port);
+  const std::string shown =
+      v6 ? fmt::format("[{}]:{}", host, port) : fmt::format("{}:{}", host, port);
   int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return fmt::format("cannot create a socket for {}: {}", shown, strerror(errno));
   int one = 1;
@@ -150,7 +151,10 @@ std::variant<std::unique_ptr<HttpServer>, std::string> HttpServer::start(
 
 HttpServer::HttpServer(int listen_fd, int wake_fd, std::string host, uint16_t port,
                        std::function<std::string()> metrics)
-    : listen_fd_(listen_fd), wake_fd_(wake_fd), host_(std::move(host)), port_(port),
+    : listen_fd_(listen_fd),
+      wake_fd_(wake_fd),
+      host_(std::move(host)),
+      port_(port),
       metrics_(std::move(metrics)) {
   // Signals go to the main thread, whose poll they must interrupt: the
   // server thread starts with every signal blocked.
@@ -163,7 +167,8 @@ HttpServer::HttpServer(int listen_fd, int wake_fd, std::string host, uint16_t po
 
 HttpServer::~HttpServer() {
   uint64_t one = 1;
-  if (write(wake_fd_, &one, sizeof(one)) < 0) { /* the thread is gone already */ }
+  if (write(wake_fd_, &one, sizeof(one)) < 0) { /* the thread is gone already */
+  }
   if (thread_.joinable()) thread_.join();
   close(listen_fd_);
   close(wake_fd_);

@@ -19,7 +19,7 @@ struct HttpResponse {
   std::string reason = "OK";
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
-  bool head = false;  // HEAD: the headers of GET, no body
+  bool head = false;          // HEAD: the headers of GET, no body
   std::string extra_headers;  // "Name: value\r\n" lines
 };
 

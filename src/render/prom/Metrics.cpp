@@ -60,10 +60,10 @@ std::string comm_label(const TaskRef& t, const std::map<uint32_t, const std::str
   return label_value(it != names.end() ? *it->second : t.comm);
 }
 
-constexpr Kind kAllKinds[] = {Kind::pipe,      Kind::fifo,     Kind::unix_stream, Kind::unix_dgram,
-                              Kind::unix_seqpacket, Kind::tcp, Kind::udp,         Kind::sysv_msg,
-                              Kind::posix_mq,  Kind::sysv_shm, Kind::posix_shm,   Kind::file,
-                              Kind::signal};
+constexpr Kind kAllKinds[] = {
+    Kind::pipe,      Kind::fifo, Kind::unix_stream, Kind::unix_dgram, Kind::unix_seqpacket,
+    Kind::tcp,       Kind::udp,  Kind::sysv_msg,    Kind::posix_mq,   Kind::sysv_shm,
+    Kind::posix_shm, Kind::file, Kind::signal};
 
 }  // namespace
 
@@ -101,9 +101,9 @@ void Metrics::admit(const std::map<FlowKey, Counts>& fresh, double now) {
       exported_.erase(idlest);
       ++evictions_;
       if (retired_.size() > cfg_.retired_cap) {
-        auto oldest = std::min_element(retired_.begin(), retired_.end(), [](const auto& a, const auto& b) {
-          return a.second.since < b.second.since;
-        });
+        auto oldest = std::min_element(
+            retired_.begin(), retired_.end(),
+            [](const auto& a, const auto& b) { return a.second.since < b.second.since; });
         retired_.erase(oldest);
       }
     }
@@ -245,8 +245,9 @@ std::string Metrics::render(const Health& health) const {
            "Messages read whose writer could not be recorded.");
   w.sample({}, unattributed_.messages);
 
-  w.family("ipctop_cpu_context_switches_total", "counter",
-           "Context switches on each CPU, voluntary (the task blocked) or involuntary (preempted).");
+  w.family(
+      "ipctop_cpu_context_switches_total", "counter",
+      "Context switches on each CPU, voluntary (the task blocked) or involuntary (preempted).");
   for (const auto& [cpu, t] : cpus_) {
     std::string c = std::to_string(cpu);
     w.sample({{"cpu", c}, {"type", "voluntary"}}, t.voluntary);
@@ -262,7 +263,8 @@ std::string Metrics::render(const Health& health) const {
   w.family("ipctop_cpu_idle_seconds_total", "counter",
            "Time each CPU ran no task, from the run time of the tasks switched out on it.");
   for (const auto& [cpu, t] : cpus_)
-    w.sample({{"cpu", std::to_string(cpu)}}, fmt::format("{:.9f}", static_cast<double>(t.idle_ns) * 1e-9));
+    w.sample({{"cpu", std::to_string(cpu)}},
+             fmt::format("{:.9f}", static_cast<double>(t.idle_ns) * 1e-9));
 
   w.family("ipctop_ipc_failures_total", "counter",
            "IPC syscalls that failed, by syscall and errno (none: a pipe created shrunk).");
