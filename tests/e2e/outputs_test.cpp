@@ -142,7 +142,8 @@ TEST(Prometheus, ScrapedCountersEqualTheGeneratedTraffic) {
   // Later scrapes: the same exact values (the flows ended), counters never lower.
   std::this_thread::sleep_for(std::chrono::milliseconds(700));
   json second = parse_metrics(curl({url}));
-  auto p = truth_by_process(pipe).begin();
+  const auto pipe_truth = truth_by_process(pipe);
+  auto p = pipe_truth.begin();
   std::map<std::string, std::string> labels = {{"kind", "pipe"},
                                                {"src_pid", std::to_string(p->first.first)},
                                                {"dst_pid", std::to_string(p->first.second)}};
