@@ -379,8 +379,9 @@ Commands:
       --json               as JSON
       --raw                exact numbers instead of KiB/MiB/GiB
 
-Exit status: 0 success, 1 cannot trace (privileges, kernel features),
-2 usage error, 3 events were lost and --fail-on-loss was given.
+Exit status: 0 success, 1 cannot trace (privileges, kernel features) or an
+output or recording failed, 2 usage error, 3 events were lost and
+--fail-on-loss was given.
 The interactive view is not built yet: use --json or --no-tui.
 See ipctop(8).
 )";

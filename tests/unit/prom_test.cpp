@@ -587,3 +587,42 @@ TEST(PromHttp, IPv6LoopbackAndBadAddresses) {
 }
 
 }  // namespace
+
+namespace {
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Every family the exporter writes is listed in ipctop(8) and in the README.
+TEST(PromMetrics, EveryMetricIsDocumented) {
+  Metrics m;
+  Snapshot s = at(1, {flow(Kind::pipe, 1, "a", 2, "b", 1, 1)});
+  s.cpus = {CpuRow{}};
+  s.lost.by_point = {{"ringbuf_full", 0}};
+  s.failures.push_back(FailureRow{"pipe2", "EMFILE", 1, 1, "a", 1, {}});
+  m.add(s);
+  const std::string text = m.render({});
+  std::string man = read_all(std::string(IPCTOP_FIXTURES) + "/../../man/ipctop.8");
+  for (std::string from : {"\\-", "\\fB", "\\fR"})
+    for (size_t pos = man.find(from); pos != std::string::npos; pos = man.find(from, pos))
+      man.replace(pos, from.size(), from == "\\-" ? "-" : "");
+  const std::string readme = read_all(std::string(IPCTOP_FIXTURES) + "/../../README.md");
+  ASSERT_NE(man.find(".SH \"PROMETHEUS METRICS\""), std::string::npos);
+  std::istringstream lines(text);
+  std::string line;
+  size_t families = 0;
+  while (std::getline(lines, line)) {
+    if (line.rfind("# TYPE ", 0) != 0) continue;
+    std::string name = line.substr(7, line.find(' ', 7) - 7);
+    ++families;
+    EXPECT_NE(man.find(".B " + name + "\n"), std::string::npos) << name << " not in ipctop(8)";
+    EXPECT_NE(readme.find("`" + name + "`"), std::string::npos) << name << " not in README.md";
+  }
+  EXPECT_GE(families, 20u);
+}
+
+}  // namespace
