@@ -1,6 +1,7 @@
 #include "record/Replay.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -23,6 +24,11 @@ std::variant<std::unique_ptr<Replay>, FileError> Replay::open(const std::string&
   int fd = path == "-" ? dup(STDIN_FILENO) : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return FileError{fmt::format("cannot open the recording '{}': {}", path, strerror(errno))};
+  struct stat st {};
+  if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    return FileError{fmt::format("cannot read the recording '{}': it is a directory", path)};
+  }
   gzFile gz = gzdopen(fd, "rb");
   if (!gz) {
     ::close(fd);

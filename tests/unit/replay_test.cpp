@@ -408,6 +408,10 @@ TEST_F(RecordFile, BadLinesNameFileAndLine) {
   EXPECT_NE(error.find("partial:2: the last line is incomplete"), std::string::npos) << error;
 
   error.clear();
+  replay_all(dir_, &error);
+  EXPECT_NE(error.find("it is a directory"), std::string::npos) << error;
+
+  error.clear();
   replay_all(path("missing"), &error);
   EXPECT_NE(error.find("No such file"), std::string::npos) << error;
 
