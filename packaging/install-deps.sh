@@ -12,6 +12,7 @@ packages=(
   groff-base man-db zsh libcap2-bin tmux
   netcat-openbsd iproute2
   libclang-rt-14-dev
+  python3-prometheus-client graphviz curl
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "app/Outputs.h"
 #include "app/Privileges.h"
 #include "app/ProcNames.h"
 #include "cli/Options.h"
@@ -152,7 +153,7 @@ int run_procfs(const cli::Options& opts, bool fallback) {
       "ipctop: {}reading /proc every {} s: who holds which channel, and context switches; "
       "no traffic; interrupt to stop\n",
       fallback ? "continuing without BPF (as with --no-bpf), " : "", opts.interval_s);
-  if (!opts.json) {
+  if (!opts.json && !opts.no_tui) {
     tui::TuiOptions tui_opts;
     tui_opts.raw = opts.raw;
     tui_opts.color = !opts.no_color;
@@ -193,8 +194,11 @@ int run_procfs(const cli::Options& opts, bool fallback) {
 // Snapshots, shared by the NDJSON loop and the live view.
 class Tracing {
  public:
-  Tracing(probe::Probes& probes, const cli::Options& opts)
-      : probes_(probes), aggregator_(names_, Filter{opts.pids}), last_(monotonic_s()) {
+  Tracing(probe::Probes& probes, const cli::Options& opts, Outputs& outputs)
+      : probes_(probes),
+        outputs_(outputs),
+        aggregator_(names_, Filter{opts.pids}),
+        last_(monotonic_s()) {
     aggregator_.set_shm_source(&shm_source_);
   }
 
@@ -210,8 +214,13 @@ class Tracing {
     probes_.collect_garbage(aggregator_.collect_garbage());
     last_ = now;
     lost_total_ += snap.lost.events;
+    // --prometheus, --record, --dot: a failed recording ends the run (see failed()).
+    if (auto err = outputs_.on_snapshot(snap); err && !output_error_) output_error_ = *err;
     return snap;
   }
+
+  // Why an output failed (then the run ends with status 1), or nullopt.
+  const std::optional<std::string>& failed() const { return output_error_; }
 
   probe::Probes& probes() { return probes_; }
   double last() const { return last_; }
@@ -219,6 +228,8 @@ class Tracing {
 
  private:
   probe::Probes& probes_;
+  Outputs& outputs_;
+  std::optional<std::string> output_error_;
   ProcNames names_;
   procfs::ProcShm shm_source_;  // segments attached before the start, and munmap
   Aggregator aggregator_;
@@ -240,6 +251,7 @@ class LiveSource final : public tui::SnapshotSource {
   }
   std::optional<Snapshot> next() override {
     Snapshot snap = tracing_.next_snapshot();
+    if (tracing_.failed()) g_stop = 1;  // said after the terminal is restored
     double now = monotonic_s();
     next_ += interval_;
     if (next_ < now) next_ = now + interval_;  // suspended or overloaded: do not burst
@@ -278,7 +290,8 @@ int run_json(Tracing& tracing, const cli::Options& opts) {
     now = tracing.last();
     next += opts.interval_s;
     if (next < now) next = now + opts.interval_s;  // suspended or overloaded: do not burst
-    render::write_ndjson(snap, std::cout);
+    if (tracing.failed()) return kExitCannotTrace;
+    if (opts.json) render::write_ndjson(snap, std::cout);
     if (!std::cout.good()) break;  // the reader went away
     ++printed;
     if (stopping || (opts.count && printed >= *opts.count)) break;
@@ -287,7 +300,7 @@ int run_json(Tracing& tracing, const cli::Options& opts) {
 }
 
 int run_trace(const cli::Options& opts) {
-  if (!opts.json) {
+  if (!opts.json && !opts.no_tui) {
     if (std::string why = tui::tui_unavailable(); !why.empty()) {
       std::cerr << "ipctop: " << why << '\n';
       return kExitUsage;
@@ -304,24 +317,31 @@ int run_trace(const cli::Options& opts) {
     return kExitCannotTrace;
   }
   auto probes = std::move(std::get<std::unique_ptr<probe::Probes>>(started));
+  size_t attached = 0;
+  for (const auto& p : probes->report().probes) attached += p.attached;
+  // Opened while still privileged: a port below 1024, a file in a protected directory.
+  auto made = Outputs::open(opts, attached, probes->report().probes.size());
+  if (auto* err = std::get_if<std::string>(&made)) {
+    std::cerr << "ipctop: " << *err << '\n';
+    return kExitCannotTrace;
+  }
+  auto outputs = std::move(std::get<std::unique_ptr<Outputs>>(made));
   // Least privilege: everything privileged is open by now.
   if (auto problem = drop_capabilities_after_attach())
     std::cerr << "ipctop: warning: could not drop every capability: " << *problem << '\n';
-  Tracing tracing(*probes, opts);
-  int status = 0;
-  if (opts.json) {
-    size_t attached = 0;
-    for (const auto& p : probes->report().probes) {
-      attached += p.attached;
+  Tracing tracing(*probes, opts, *outputs);
+  if (opts.json || opts.no_tui) {
+    for (const auto& p : probes->report().probes)
       if (!p.attached)
         std::cerr << fmt::format("ipctop: probe {} ({}) not attached: {}\n", p.name,
                                  p.tracepoint, p.reason);
-    }
     std::cerr << fmt::format("ipctop: tracing ({} of {} probes attached, {}); interrupt to stop\n",
                              attached, probes->report().probes.size(),
                              probes->report().object_variant);
-    status = run_json(tracing, opts);
-    if (status) return status;
+    if (int status = run_json(tracing, opts)) {
+      if (tracing.failed()) std::cerr << "ipctop: " << *tracing.failed() << '\n';
+      return status;
+    }
   } else {
     tui::TuiOptions tui_opts;
     tui_opts.raw = opts.raw;
@@ -331,12 +351,19 @@ int run_trace(const cli::Options& opts) {
     for (const auto& p : probes->report().probes)
       tui_opts.probes.push_back({p.name, p.attached, p.reason});
     LiveSource source(tracing, opts.interval_s);
-    status = tui::run_tui(source, tui_opts);
-    if (status) {
+    if (tui::run_tui(source, tui_opts) != 0) {
       std::cerr << "ipctop: cannot start the live view on this terminal (TERM="
                 << (std::getenv("TERM") ? std::getenv("TERM") : "") << "): use --json\n";
       return kExitUsage;
     }
+    if (tracing.failed()) {
+      std::cerr << "ipctop: " << *tracing.failed() << '\n';
+      return kExitCannotTrace;
+    }
+  }
+  if (auto err = outputs->finish()) {
+    std::cerr << "ipctop: " << *err << '\n';
+    return kExitCannotTrace;
   }
   if (tracing.lost_total())
     std::cerr << fmt::format("ipctop: {} events were lost (see the 'lost' object)\n",
@@ -379,6 +406,7 @@ int run(int argc, char** argv) {
     case cli::Command::run:
       break;
   }
+  if (opts.replay) return run_replay(opts);
   return run_trace(opts);
 }
 

@@ -1,5 +1,7 @@
 #include "cli/Options.h"
 
+#include <arpa/inet.h>
+
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -57,6 +59,37 @@ std::optional<uint32_t> parse_ring_size(const std::string& s) {
   if (!v || (*v & (*v - 1))) return std::nullopt;
   return v;
 }
+
+std::optional<std::string> a_file(const char* flag, const std::string& v) {
+  if (v.empty()) return fmt::format("option {} needs a file name", flag);
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<ListenAddress> parse_listen_address(const std::string& spec) {
+  ListenAddress out;
+  std::string port = spec;
+  if (!spec.empty() && spec[0] == '[') {
+    size_t close = spec.find("]:");
+    if (close == std::string::npos) return std::nullopt;
+    out.host = spec.substr(1, close - 1);
+    port = spec.substr(close + 2);
+    in6_addr a6{};
+    if (inet_pton(AF_INET6, out.host.c_str(), &a6) != 1) return std::nullopt;
+  } else if (auto colon = spec.rfind(':'); colon != std::string::npos) {
+    if (colon > 0) out.host = spec.substr(0, colon);
+    port = spec.substr(colon + 1);
+    in_addr a4{};
+    if (inet_pton(AF_INET, out.host.c_str(), &a4) != 1) return std::nullopt;
+  }
+  auto p = parse_uint<uint16_t>(port, 0, 65535);
+  if (!p) return std::nullopt;
+  out.port = *p;
+  return out;
+}
+
+namespace {
 
 struct Flag {
   const char* long_name;
@@ -162,6 +195,56 @@ const std::vector<Flag>& flags() {
          o.no_color = true;
          return std::optional<std::string>{};
        }},
+      {"--prometheus", 0, "[ADDR:]PORT",
+       [](Options& o, const std::string& v) -> std::optional<std::string> {
+         auto a = parse_listen_address(v);
+         if (!a)
+           return bad("--prometheus", v,
+                      "PORT, ADDR:PORT or [IPV6]:PORT with a numeric address, e.g. 9464 or "
+                      "0.0.0.0:9464");
+         o.prometheus = a;
+         return {};
+       }},
+      {"--prom-top", 0, "N",
+       [](Options& o, const std::string& v) -> std::optional<std::string> {
+         auto n = parse_uint<uint32_t>(v, 1, 100000);
+         if (!n) return bad("--prom-top", v, "a number of flow series between 1 and 100000");
+         o.prom_top = *n;
+         return {};
+       }},
+      {"--no-tui", 0, nullptr,
+       [](Options& o, const std::string&) {
+         o.no_tui = true;
+         return std::optional<std::string>{};
+       }},
+      {"--record", 0, "FILE",
+       [](Options& o, const std::string& v) -> std::optional<std::string> {
+         if (auto err = a_file("--record", v)) return err;
+         o.record = v;
+         return {};
+       }},
+      {"--compress", 0, nullptr,
+       [](Options& o, const std::string&) {
+         o.compress = true;
+         return std::optional<std::string>{};
+       }},
+      {"--force", 0, nullptr,
+       [](Options& o, const std::string&) {
+         o.force = true;
+         return std::optional<std::string>{};
+       }},
+      {"--replay", 0, "FILE",
+       [](Options& o, const std::string& v) -> std::optional<std::string> {
+         if (auto err = a_file("--replay", v)) return err;
+         o.replay = v;
+         return {};
+       }},
+      {"--dot", 0, "FILE",
+       [](Options& o, const std::string& v) -> std::optional<std::string> {
+         if (auto err = a_file("--dot", v)) return err;
+         o.dot = v;
+         return {};
+       }},
       {"--features", 0, nullptr,
        [](Options& o, const std::string&) {
          o.command = Command::features;
@@ -189,11 +272,52 @@ const Flag* find_flag(const std::string& name) {
   return nullptr;
 }
 
+// Combinations of the output options that cannot mean anything.
+std::optional<std::string> check_outputs(const Options& o, const std::set<std::string>& seen) {
+  struct Needs {
+    const char* flag;
+    std::vector<const char*> any_of;
+  };
+  static const Needs kNeeds[] = {
+      {"--prom-top", {"--prometheus"}},
+      {"--compress", {"--record"}},
+      {"--force", {"--record", "--dot"}},
+      // Headless and silent would trace for nothing.
+      {"--no-tui", {"--json", "--prometheus", "--record", "--dot"}},
+  };
+  for (const auto& n : kNeeds) {
+    if (!seen.contains(n.flag)) continue;
+    bool ok = false;
+    for (const char* other : n.any_of) ok = ok || seen.contains(other);
+    if (!ok) {
+      std::string want = n.any_of.front();
+      for (size_t i = 1; i < n.any_of.size(); ++i)
+        want += (i + 1 == n.any_of.size() ? " or " : ", ") + std::string(n.any_of[i]);
+      return fmt::format("{} goes with {}", n.flag, want);
+    }
+  }
+  // A recording is replayed as it was: no new filter, interval or kernel table.
+  static const char* const kNotWithReplay[] = {
+      "--pid",          "--interval",   "--prometheus",   "--prom-top",     "--max-flows",
+      "--max-threads",  "--max-channels", "--ringbuf-size", "--fail-on-loss",
+  };
+  if (o.replay)
+    for (const char* flag : kNotWithReplay)
+      if (seen.contains(flag)) return fmt::format("{} does not go with --replay", flag);
+  if (o.dot && *o.dot == "-" && o.json)
+    return std::string("--dot - would mix the graph into the JSON on standard output: give "
+                       "--dot a file name");
+  if (o.dot && o.record && *o.dot == *o.record)
+    return std::string("--dot and --record name the same file");
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::variant<Options, UsageError> parse(const std::vector<std::string>& args) {
   Options o;
   Command asked = Command::run;
+  std::set<std::string> seen;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string name = args[i];
     std::optional<std::string> value;
@@ -223,6 +347,7 @@ std::variant<Options, UsageError> parse(const std::vector<std::string>& args) {
     } else if (!flag->arg && value) {
       return UsageError{fmt::format("option {} takes no value", flag->long_name)};
     }
+    seen.insert(flag->long_name);
     Command before = o.command;
     if (auto err = flag->apply(o, value.value_or(""))) return UsageError{*err};
     if (o.command == Command::help || o.command == Command::version) {
@@ -233,12 +358,15 @@ std::variant<Options, UsageError> parse(const std::vector<std::string>& args) {
       return UsageError{"--features does not go with 'limits'"};
   }
   if (asked != Command::run) o.command = asked;  // --help wins, then --version
+  if (o.command == Command::run)
+    if (auto err = check_outputs(o, seen)) return UsageError{*err};
   return o;
 }
 
 std::string help_text() {
   return R"(Usage: ipctop [OPTIONS]
        ipctop --json [OPTIONS]
+       ipctop --replay FILE [--json | --no-tui] [-n N] [--record FILE] [--dot FILE]
        ipctop limits [--json] [--raw]
 
 Show which processes and threads talk to which over pipes, FIFOs, unix
@@ -266,6 +394,21 @@ Options:
       --no-bpf             without eBPF or root: who holds which pipe, FIFO, socket
                            and queue, and context switches, from /proc and
                            sock_diag (no traffic); automatic when BPF is not permitted
+      --no-tui             run without the interactive view (with --prometheus,
+                           --record or --dot; --json implies it)
+      --prometheus [ADDR:]PORT  serve Prometheus metrics at /metrics (address
+                           127.0.0.1 unless given; [::1]:PORT for IPv6; port 0
+                           picks a free port)
+      --prom-top N         flow series exported before the 'other' one (default 100)
+      --record FILE        also write every snapshot to FILE as NDJSON (gzip when
+                           FILE ends in .gz); created mode 0600, never over an
+                           existing file or through a symlink
+      --compress           gzip the recording whatever its name
+      --force              replace an existing --record or --dot file
+      --replay FILE        read snapshots from a recording (plain or gzip, '-' for
+                           standard input) instead of tracing; no root needed
+      --dot FILE           at exit, write the run's process graph as Graphviz DOT
+                           ('-' for standard output)
   -h, --help               show this help
   -V, --version            show the version
 
@@ -275,8 +418,8 @@ Commands:
       --raw                exact numbers instead of KiB/MiB/GiB
 
 Exit status: 0 success, 1 cannot trace (kernel features; privileges for
---features), 2 usage error (also: the live view without a terminal), 3 events
-were lost and --fail-on-loss was given.
+--features) or an output or recording failed, 2 usage error (also: the live
+view without a terminal), 3 events were lost and --fail-on-loss was given.
 See ipctop(8).
 )";
 }

@@ -13,6 +13,12 @@ namespace ipctop::cli {
 
 enum class Command { run, limits, features, help, version };
 
+// Where --prometheus listens: a numeric IPv4 or IPv6 address (no brackets).
+struct ListenAddress {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;  // 0: a free port, printed at start
+};
+
 struct Options {
   Command command = Command::run;
   bool json = false;
@@ -28,7 +34,18 @@ struct Options {
   bool files = false;  // follow regular files used as IPC (costs more)
   bool no_bpf = false;  // endpoints and context switches from /proc, no traffic
   bool no_color = false;           // TUI: monochrome
+  std::optional<ListenAddress> prometheus;  // serve /metrics
+  uint32_t prom_top = 100;                  // flow series before `other`
+  bool no_tui = false;                      // headless: no view, no JSON unless --json
+  std::optional<std::string> record;        // write every snapshot to this file
+  bool compress = false;                    // gzip the recording (also when it ends in .gz)
+  bool force = false;                       // replace an existing --record/--dot file
+  std::optional<std::string> replay;        // read snapshots from a recording instead
+  std::optional<std::string> dot;           // write the run's graph here at exit ("-": stdout)
 };
+
+// "PORT", ":PORT", "ADDR:PORT" or "[IPV6]:PORT"; the address defaults to 127.0.0.1.
+std::optional<ListenAddress> parse_listen_address(const std::string& spec);
 
 struct UsageError {
   std::string message;

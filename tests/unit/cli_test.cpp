@@ -29,6 +29,9 @@ const std::vector<std::string> kLongOptions = {
     "--max-flows",    "--max-threads",  "--max-channels", "--ringbuf-size",
     "--fail-on-loss", "--raw",          "--features",    "--help",
     "--version",      "--files",        "--no-bpf",      "--no-color",
+    "--version",      "--prometheus",   "--prom-top",    "--no-tui",
+    "--record",       "--compress",     "--force",       "--replay",
+    "--dot",
 };
 
 ::testing::AssertionResult Parses(const Args& args, Options* out = nullptr) {
@@ -472,6 +475,66 @@ TEST(HelpText, StatesTheDefaults) {
   EXPECT_NE(help.find("(default " + std::to_string(d.ringbuf_bytes) + ")"), std::string::npos);
   EXPECT_NE(help.find("schema ipctop/1"), std::string::npos);
   EXPECT_NE(help.find("limits"), std::string::npos);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- outputs
+
+namespace {
+
+TEST(CliOutputs, PrometheusAddresses) {
+  struct Case {
+    const char* spec;
+    const char* host;
+    uint16_t port;
+  };
+  for (const Case& c : {Case{"9464", "127.0.0.1", 9464}, Case{":9464", "127.0.0.1", 9464},
+                        Case{"0.0.0.0:80", "0.0.0.0", 80}, Case{"[::1]:9464", "::1", 9464},
+                        Case{"[::]:1", "::", 1}, Case{"0", "127.0.0.1", 0},
+                        Case{"10.0.0.1:65535", "10.0.0.1", 65535}}) {
+    SCOPED_TRACE(c.spec);
+    Options o = Ok({"--no-tui", "--prometheus", c.spec});
+    ASSERT_TRUE(o.prometheus.has_value());
+    EXPECT_EQ(o.prometheus->host, c.host);
+    EXPECT_EQ(o.prometheus->port, c.port);
+    EXPECT_TRUE(o.no_tui);
+    EXPECT_EQ(o.prom_top, 100u);
+  }
+  for (const char* bad : {"", "65536", "-1", "x", "localhost:9464", "::1:9464", "[::1]",
+                          "[::1]9464", "[127.0.0.1]:1", "1.2.3:4", "1.2.3.4:", "[zz]:1",
+                          "1.2.3.4:9464x"})
+    ExpectRejected({"--prometheus", bad}, "--prometheus");
+  EXPECT_EQ(Ok({"--prometheus=9464", "--prom-top", "5", "--json"}).prom_top, 5u);
+  ExpectRejected({"--prometheus", "1", "--prom-top", "0"}, "--prom-top");
+  ExpectRejected({"--prometheus", "1", "--prom-top", "100001"}, "--prom-top");
+  ExpectRejected({"--json", "--prom-top", "5"}, "--prometheus");
+}
+
+TEST(CliOutputs, RecordReplayDot) {
+  Options o = Ok({"--json", "--record", "r.ndjson.gz", "--compress", "--force", "--dot", "g.dot"});
+  EXPECT_EQ(o.record, "r.ndjson.gz");
+  EXPECT_TRUE(o.compress);
+  EXPECT_TRUE(o.force);
+  EXPECT_EQ(o.dot, "g.dot");
+  o = Ok({"--replay", "r.ndjson", "--json", "-n", "2"});
+  EXPECT_EQ(o.replay, "r.ndjson");
+  EXPECT_EQ(o.count, 2u);
+  EXPECT_EQ(Ok({"--replay=-", "--no-tui", "--dot", "-"}).dot, "-");
+  ExpectRejected({"--json", "--record", ""}, "--record");
+  ExpectRejected({"--json", "--record"}, "--record");
+  ExpectRejected({"--json", "--compress"}, "--record");
+  ExpectRejected({"--json", "--force"}, "--record");
+  EXPECT_EQ(Err({"--no-tui"}), "--no-tui goes with --json, --prometheus, --record or --dot");
+  EXPECT_TRUE(Ok({"--no-tui", "--dot", "g.dot"}).no_tui);
+  ExpectRejected({"--json", "--dot", "-"}, "--dot");
+  ExpectRejected({"--json", "--dot", "x", "--record", "x"}, "same file");
+  for (const Args& with : {Args{"-p", "1"}, Args{"-d", "2"}, Args{"--prometheus", "9464"},
+                           Args{"--max-flows", "64"}, Args{"--fail-on-loss"}}) {
+    Args args = {"--replay", "r", "--json"};
+    args.insert(args.end(), with.begin(), with.end());
+    ExpectRejected(args, "--replay");
+  }
 }
 
 }  // namespace
