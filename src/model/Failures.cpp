@@ -585,6 +585,16 @@ std::string_view failure_syscall_name(uint32_t sys) {
       return "sendto";
     case IPCTOP_FAIL_SENDMSG:
       return "sendmsg";
+    case IPCTOP_FAIL_SENDMMSG:
+      return "sendmmsg";
+    case IPCTOP_FAIL_PWRITEV2:
+      return "pwritev2";
+    case IPCTOP_FAIL_SPLICE:
+      return "splice";
+    case IPCTOP_FAIL_VMSPLICE:
+      return "vmsplice";
+    case IPCTOP_FAIL_TEE:
+      return "tee";
     default:
       return "unknown";
   }
@@ -602,6 +612,11 @@ bool is_send(uint32_t sys) {
     case IPCTOP_FAIL_WRITEV:
     case IPCTOP_FAIL_SENDTO:
     case IPCTOP_FAIL_SENDMSG:
+    case IPCTOP_FAIL_SENDMMSG:
+    case IPCTOP_FAIL_PWRITEV2:
+    case IPCTOP_FAIL_SPLICE:
+    case IPCTOP_FAIL_VMSPLICE:
+    case IPCTOP_FAIL_TEE:
     case IPCTOP_FAIL_MSGSND:
     case IPCTOP_FAIL_MQ_TIMEDSEND:
       return true;
@@ -646,6 +661,11 @@ Diagnosis diagnose_cause(const ipctop_fail_key& key, const ipctop_fail_val& val,
     case IPCTOP_FAIL_WRITEV:
     case IPCTOP_FAIL_SENDTO:
     case IPCTOP_FAIL_SENDMSG:
+    case IPCTOP_FAIL_SENDMMSG:
+    case IPCTOP_FAIL_PWRITEV2:
+    case IPCTOP_FAIL_SPLICE:
+    case IPCTOP_FAIL_VMSPLICE:
+    case IPCTOP_FAIL_TEE:
       return full_channel(c);
     default:
       return generic("unknown syscall");

@@ -477,7 +477,9 @@ TEST(FailuresFull, UnixDatagramToAFullReceiverIsMaxDgramQlen) {
 
 TEST(FailuresBlocked, OnlySendsWithErrZeroAreBlocked) {
   for (auto sys : {IPCTOP_FAIL_WRITE, IPCTOP_FAIL_WRITEV, IPCTOP_FAIL_SENDTO, IPCTOP_FAIL_SENDMSG,
-                   IPCTOP_FAIL_MSGSND, IPCTOP_FAIL_MQ_TIMEDSEND}) {
+                   IPCTOP_FAIL_SENDMMSG, IPCTOP_FAIL_PWRITEV2, IPCTOP_FAIL_SPLICE,
+                   IPCTOP_FAIL_VMSPLICE, IPCTOP_FAIL_TEE, IPCTOP_FAIL_MSGSND,
+                   IPCTOP_FAIL_MQ_TIMEDSEND}) {
     EXPECT_TRUE(ipctop::is_blocked(Case(sys, 0).key)) << sys;
     EXPECT_FALSE(ipctop::is_blocked(Case(sys, EAGAIN).key)) << sys;
   }
@@ -514,6 +516,25 @@ TEST(FailuresBlocked, PipeWriterBlockedOnAFullPipe) {
   EXPECT_TRUE(Has(d.detail, "blocked: the pipe (fd 4) is full (256 of 256 pages, 1048576 bytes) "
                             "at fs.pipe-max-size 1048576"))
       << d.detail;
+}
+
+TEST(FailuresBlocked, TheSpliceFamilyAndSendmmsgAreDiagnosedAsWrites) {
+  for (auto sys : {IPCTOP_FAIL_SENDMMSG, IPCTOP_FAIL_PWRITEV2, IPCTOP_FAIL_SPLICE,
+                   IPCTOP_FAIL_VMSPLICE, IPCTOP_FAIL_TEE}) {
+    Case c(sys, 0, IPCTOP_KIND_FIFO);
+    c.val.id = 6;
+    c.val.chan_capacity = 2;
+    c.val.chan_used = 2;
+    c.val.user_pipe_pages = 20000;
+    Diagnosis d = c.run();
+    ExpectLimit(d, "fs.pipe-user-pages-soft", "sysctl -w fs.pipe-user-pages-soft=32768");
+    EXPECT_TRUE(Has(d.detail, "blocked: the FIFO (fd 6) is full at only 2 pages")) << d.detail;
+  }
+  EXPECT_EQ(ipctop::failure_syscall_name(IPCTOP_FAIL_SENDMMSG), "sendmmsg");
+  EXPECT_EQ(ipctop::failure_syscall_name(IPCTOP_FAIL_PWRITEV2), "pwritev2");
+  EXPECT_EQ(ipctop::failure_syscall_name(IPCTOP_FAIL_SPLICE), "splice");
+  EXPECT_EQ(ipctop::failure_syscall_name(IPCTOP_FAIL_VMSPLICE), "vmsplice");
+  EXPECT_EQ(ipctop::failure_syscall_name(IPCTOP_FAIL_TEE), "tee");
 }
 
 TEST(FailuresBlocked, UnixSendersBlockedOnSndbufOrTheReceiversQueue) {
