@@ -252,10 +252,10 @@ Diagnosis msgsnd_full(const Ctx& c) {
     capacity = std::max(capacity, q->second.qbytes);
   }
   const std::string what =
-      blocked(c.k) ? fmt::format("msgsnd of {} bytes blocked on full queue {}{}", v.size, v.id,
-                                 state)
-                   : fmt::format("msgsnd of {} bytes{} to full queue {}{}", v.size,
-                                 v.flags & kIpcNowait ? " with IPC_NOWAIT" : "", v.id, state);
+      blocked(c.k)
+          ? fmt::format("msgsnd of {} bytes blocked on full queue {}{}", v.size, v.id, state)
+          : fmt::format("msgsnd of {} bytes{} to full queue {}{}", v.size,
+                        v.flags & kIpcNowait ? " with IPC_NOWAIT" : "", v.id, state);
   // A queue whose msg_qbytes was lowered with msgctl(IPC_SET) below
   // kernel.msgmnb is raised with IPC_SET again; without CAP_SYS_RESOURCE up
   // to kernel.msgmnb.
@@ -381,9 +381,9 @@ Diagnosis mq_timedsend(const Ctx& c) {
                                  v.size, v.id));
     return generic(fmt::format("mq_timedsend of {} bytes (descriptor {})", v.size, v.id));
   }
-  const char* how = blocked(c.k)          ? " and the sender blocked"
-                    : c.k.err == EAGAIN   ? " and O_NONBLOCK"
-                                          : " until the timeout";
+  const char* how = blocked(c.k)        ? " and the sender blocked"
+                    : c.k.err == EAGAIN ? " and O_NONBLOCK"
+                                        : " until the timeout";
   // The queue's attributes are known when the descriptor was resolved.
   const bool known = c.k.kind == IPCTOP_KIND_POSIX_MQ && v.chan_capacity;
   const std::string state =

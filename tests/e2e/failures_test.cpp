@@ -635,8 +635,8 @@ TEST(Failures, MsgsndBlockedOnAQueueWithLoweredMsgQbytes) {
   ASSERT_TRUE(f.has_value()) << "no blocked msgsnd of pid " << p.pid << "; " << tracer.err();
   expect_blocked(*f, p, "msgsnd", "kernel.msgmnb");
   EXPECT_EQ(f->at("count"), 1) << "the third msgsnd slept once";
-  EXPECT_TRUE(contains(*f, "detail",
-                       "msgsnd of 1024 bytes blocked on full queue " + std::to_string(qid)))
+  EXPECT_TRUE(
+      contains(*f, "detail", "msgsnd of 1024 bytes blocked on full queue " + std::to_string(qid)))
       << f->dump();
   EXPECT_TRUE(contains(*f, "detail",
                        "its msg_qbytes 2048 was set below kernel.msgmnb " + std::to_string(msgmnb)))
@@ -718,12 +718,11 @@ TEST(Failures, MqTimedsendBlockedOnAQueueAtMsgMax) {
   ASSERT_TRUE(p.ok) << p.why;
   ASSERT_EQ(p.err, 0) << strerror(p.err);
   auto f = wait_failure(tracer, p.pid, "mq_timedsend", nullptr, p.tid);
-  ASSERT_TRUE(f.has_value()) << "no blocked mq_timedsend of pid " << p.pid << "; "
-                             << tracer.err();
+  ASSERT_TRUE(f.has_value()) << "no blocked mq_timedsend of pid " << p.pid << "; " << tracer.err();
   expect_blocked(*f, p, "mq_timedsend", "fs.mqueue.msg_max");
-  EXPECT_TRUE(contains(*f, "detail",
-                       "(" + std::to_string(msg_max) + " of mq_maxmsg " + std::to_string(msg_max) +
-                           " messages)"))
+  EXPECT_TRUE(contains(
+      *f, "detail",
+      "(" + std::to_string(msg_max) + " of mq_maxmsg " + std::to_string(msg_max) + " messages)"))
       << f->dump();
   EXPECT_TRUE(contains(*f, "fix", "sysctl -w fs.mqueue.msg_max=")) << f->dump();
   EXPECT_TRUE(tracer.stop().exited);
