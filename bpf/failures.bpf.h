@@ -582,6 +582,13 @@ static __noinline int fail_blocked(struct pt_regs *regs, __u32 sys)
 			v.size = syscall_arg(regs, 2);
 		if (!fail_full_channel(v.id, &kind, &v))
 			return 0;
+		/* Full at the switch, too: an interruptible sleep of another
+		 * kind (a userfaultfd page fault while copying the data) is
+		 * not a full channel. A datagram sender waiting for its
+		 * receiver's queue has room in its own buffer. */
+		if (v.chan_used < v.chan_capacity && kind != IPCTOP_KIND_UNIX_DGRAM &&
+		    kind != IPCTOP_KIND_UNIX_SEQPACKET)
+			return 0;
 		break;
 	}
 	id = bpf_get_current_pid_tgid();
