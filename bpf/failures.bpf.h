@@ -510,12 +510,16 @@ static __always_inline int on_syscall_failure(struct pt_regs *regs, long ret)
 	case NR_writev:
 	case NR_sendto:
 	case NR_sendmsg:
+	case NR_sendmmsg:
+	case NR_pwritev2:
 		/* A full channel on a non-blocking fd. */
 		if (err != FAIL_EAGAIN)
 			return 0;
 		sys = nr == NR_write ? IPCTOP_FAIL_WRITE :
 		      nr == NR_writev ? IPCTOP_FAIL_WRITEV :
-		      nr == NR_sendto ? IPCTOP_FAIL_SENDTO : IPCTOP_FAIL_SENDMSG;
+		      nr == NR_sendto ? IPCTOP_FAIL_SENDTO :
+		      nr == NR_sendmsg ? IPCTOP_FAIL_SENDMSG :
+		      nr == NR_sendmmsg ? IPCTOP_FAIL_SENDMMSG : IPCTOP_FAIL_PWRITEV2;
 		break;
 	default:
 		return 0;
@@ -534,7 +538,9 @@ static __always_inline int on_syscall_failure(struct pt_regs *regs, long ret)
  *   datagram sender waits in unix_wait_for_peer() while the receiver holds
  *   net.unix.max_dgram_qlen datagrams; lock_sock() is uninterruptible;
  * - do_msgsnd() sleeps only when the message does not fit in msg_qbytes;
- * - mq_timedsend() sleeps in wq_sleep() only when mq_curmsgs == mq_maxmsg.
+ * - mq_timedsend() sleeps in wq_sleep() only when mq_curmsgs == mq_maxmsg;
+ * - splice, tee and vmsplice also sleep on an empty input pipe: for them the
+ *   output must be full at the switch too.
  * Other fds (terminals, TCP, files) are left out by the channel lookup.
  */
 static __noinline int fail_blocked(struct pt_regs *regs, __u32 sys)
@@ -557,10 +563,31 @@ static __noinline int fail_blocked(struct pt_regs *regs, __u32 sys)
 			return 0;
 		kind = IPCTOP_KIND_POSIX_MQ;
 		break;
+	case IPCTOP_FAIL_SPLICE: /* splice(fd_in, off_in, fd_out, off_out, len, flags) */
+	case IPCTOP_FAIL_TEE:    /* tee(fd_in, fd_out, len, flags) */
+	case IPCTOP_FAIL_VMSPLICE: /* vmsplice(fd, iov, nr_segs, flags) */
+		if (sys == IPCTOP_FAIL_SPLICE)
+			v.id = (int)syscall_arg(regs, 2);
+		if (sys == IPCTOP_FAIL_TEE) {
+			v.id = (int)syscall_arg(regs, 1);
+			v.size = syscall_arg(regs, 2);
+		}
+		/* These also sleep on an empty input: only a full output
+		 * counts (and vmsplice's fd may be the pipe's read end). */
+		if (!fail_full_channel(v.id, &kind, &v) || v.chan_used < v.chan_capacity)
+			return 0;
+		break;
 	default:
 		if (sys == IPCTOP_FAIL_WRITE || sys == IPCTOP_FAIL_SENDTO)
 			v.size = syscall_arg(regs, 2);
 		if (!fail_full_channel(v.id, &kind, &v))
+			return 0;
+		/* Full at the switch, too: an interruptible sleep of another
+		 * kind (a userfaultfd page fault while copying the data) is
+		 * not a full channel. A datagram sender waiting for its
+		 * receiver's queue has room in its own buffer. */
+		if (v.chan_used < v.chan_capacity && kind != IPCTOP_KIND_UNIX_DGRAM &&
+		    kind != IPCTOP_KIND_UNIX_SEQPACKET)
 			return 0;
 		break;
 	}
@@ -600,6 +627,11 @@ static __always_inline void on_block(bool preempt, struct task_struct *prev)
 	case NR_sendmsg: sys = IPCTOP_FAIL_SENDMSG; break;
 	case NR_msgsnd: sys = IPCTOP_FAIL_MSGSND; break;
 	case NR_mq_timedsend: sys = IPCTOP_FAIL_MQ_TIMEDSEND; break;
+	case NR_sendmmsg: sys = IPCTOP_FAIL_SENDMMSG; break;
+	case NR_pwritev2: sys = IPCTOP_FAIL_PWRITEV2; break;
+	case NR_splice: sys = IPCTOP_FAIL_SPLICE; break;
+	case NR_vmsplice: sys = IPCTOP_FAIL_VMSPLICE; break;
+	case NR_tee: sys = IPCTOP_FAIL_TEE; break;
 	default: return;
 	}
 	fail_blocked(regs, sys);

@@ -318,6 +318,11 @@ enum ipctop_fail_sys {
 	IPCTOP_FAIL_WRITEV,
 	IPCTOP_FAIL_SENDTO,
 	IPCTOP_FAIL_SENDMSG,
+	IPCTOP_FAIL_SENDMMSG, /* EAGAIN or blocked, like the write family */
+	IPCTOP_FAIL_PWRITEV2,
+	IPCTOP_FAIL_SPLICE,   /* blocked only: into a full pipe or socket */
+	IPCTOP_FAIL_VMSPLICE,
+	IPCTOP_FAIL_TEE,
 	IPCTOP_FAIL_SYS_MAX,
 };
 

@@ -255,9 +255,9 @@ void apply_pipes(Report& report, const PipeScan& scan, const Host& host) {
   const PipeUser* top = nullptr;
   for (const auto& u : users)
     if (u.uid != 0 && (top == nullptr || u.pages > top->pages)) top = &u;
-  const std::string what =
-      top == nullptr ? "pages of the user holding most (none but root)"
-                     : fmt::format("pages of the user holding most ({})", top->owner);
+  const std::string what = top == nullptr
+                               ? "pages of the user holding most (none but root)"
+                               : fmt::format("pages of the user holding most ({})", top->owner);
   for (const char* name : {"fs.pipe-user-pages-soft", "fs.pipe-user-pages-hard"}) {
     if (Limit* l = find(report.limits, name)) {
       l->used = top == nullptr ? 0 : top->pages;

@@ -80,9 +80,7 @@ Host current_host(const Roots& roots) {
   host.user_name = live_user_name;
   if (is_live_proc(roots.proc)) {
     host.msg_qbytes = live_msg_qbytes;
-    host.pipe_usage = [proc = roots.proc, page = host.page_size] {
-      return scan_pipes(proc, page);
-    };
+    host.pipe_usage = [proc = roots.proc, page = host.page_size] { return scan_pipes(proc, page); };
   }
   return host;
 }

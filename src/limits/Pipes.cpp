@@ -116,7 +116,8 @@ std::optional<PipeScan> scan_pipes(const std::string& proc, uint64_t page_size) 
           denied = errno == EPERM || errno == EACCES;
           break;
         }
-        Fd copy(static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd->get(), std::atoi(e->d_name), 0)));
+        Fd copy(
+            static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd->get(), std::atoi(e->d_name), 0)));
         if (copy.get() < 0) {
           if (errno == EPERM || errno == EACCES) {
             denied = true;

@@ -440,8 +440,9 @@ void render_objects(const Report& r, bool raw, std::string& out) {
 
   // Only where they could be derived (the live system): fixtures have no processes.
   if (!o.pipe_users.empty()) {
-    out += "\nPipe buffers by user (charged against fs.pipe-user-pages-soft and -hard; root is "
-           "exempt)\n";
+    out +=
+        "\nPipe buffers by user (charged against fs.pipe-user-pages-soft and -hard; root is "
+        "exempt)\n";
     std::vector<std::vector<std::string>> rows;
     for (const auto& u : o.pipe_users) {
       const auto bytes = detail::checked_mul(u.pages, page_size(r));

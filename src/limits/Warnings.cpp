@@ -255,9 +255,9 @@ void pipe_users(Ctx& c) {
   const auto hard = c.finite("fs.pipe-user-pages-hard");
   for (const PipeUser& u : c.report.objects.pipe_users) {
     if (u.uid == 0) continue;  // root's processes are privileged: exempt
-    const std::string who = fmt::format("user {} (uid {}) holds {} pipe pages ({}) in {} pipe(s)",
-                                        u.owner, u.uid, u.pages,
-                                        human_bytes(u.pages * c.page), u.pipes);
+    const std::string who =
+        fmt::format("user {} (uid {}) holds {} pipe pages ({}) in {} pipe(s)", u.owner, u.uid,
+                    u.pages, human_bytes(u.pages * c.page), u.pipes);
     if (hard && *hard != 0 && u.pages + kPipeMinPages > *hard) {
       uint64_t v = *hard;
       while (v <= u.pages + kPipeDefPages && v < UINT64_MAX / 2) v *= 2;
@@ -270,15 +270,15 @@ void pipe_users(Ctx& c) {
     } else if (soft && *soft != 0 && u.pages + kPipeDefPages > *soft) {
       uint64_t v = *soft;
       while (v <= u.pages + kPipeDefPages && v < UINT64_MAX / 2) v *= 2;
-      c.warn("fs.pipe-user-pages-soft",
-             fmt::format("{}, over fs.pipe-user-pages-soft {}: every pipe its processes create "
-                         "gets {} pages ({}) instead of {} ({}), so writers block or get "
-                         "EAGAIN {} times sooner, and F_SETPIPE_SZ cannot enlarge them "
-                         "(EPERM).",
-                         who, *soft, kPipeMinPages, human_bytes(kPipeMinPages * c.page),
-                         kPipeDefPages, human_bytes(kPipeDefPages * c.page),
-                         kPipeDefPages / kPipeMinPages),
-             fmt::format("sysctl -w fs.pipe-user-pages-soft={}", v));
+      c.warn(
+          "fs.pipe-user-pages-soft",
+          fmt::format("{}, over fs.pipe-user-pages-soft {}: every pipe its processes create "
+                      "gets {} pages ({}) instead of {} ({}), so writers block or get "
+                      "EAGAIN {} times sooner, and F_SETPIPE_SZ cannot enlarge them "
+                      "(EPERM).",
+                      who, *soft, kPipeMinPages, human_bytes(kPipeMinPages * c.page), kPipeDefPages,
+                      human_bytes(kPipeDefPages * c.page), kPipeDefPages / kPipeMinPages),
+          fmt::format("sysctl -w fs.pipe-user-pages-soft={}", v));
     }
   }
 }

@@ -252,10 +252,10 @@ Diagnosis msgsnd_full(const Ctx& c) {
     capacity = std::max(capacity, q->second.qbytes);
   }
   const std::string what =
-      blocked(c.k) ? fmt::format("msgsnd of {} bytes blocked on full queue {}{}", v.size, v.id,
-                                 state)
-                   : fmt::format("msgsnd of {} bytes{} to full queue {}{}", v.size,
-                                 v.flags & kIpcNowait ? " with IPC_NOWAIT" : "", v.id, state);
+      blocked(c.k)
+          ? fmt::format("msgsnd of {} bytes blocked on full queue {}{}", v.size, v.id, state)
+          : fmt::format("msgsnd of {} bytes{} to full queue {}{}", v.size,
+                        v.flags & kIpcNowait ? " with IPC_NOWAIT" : "", v.id, state);
   // A queue whose msg_qbytes was lowered with msgctl(IPC_SET) below
   // kernel.msgmnb is raised with IPC_SET again; without CAP_SYS_RESOURCE up
   // to kernel.msgmnb.
@@ -381,9 +381,9 @@ Diagnosis mq_timedsend(const Ctx& c) {
                                  v.size, v.id));
     return generic(fmt::format("mq_timedsend of {} bytes (descriptor {})", v.size, v.id));
   }
-  const char* how = blocked(c.k)          ? " and the sender blocked"
-                    : c.k.err == EAGAIN   ? " and O_NONBLOCK"
-                                          : " until the timeout";
+  const char* how = blocked(c.k)        ? " and the sender blocked"
+                    : c.k.err == EAGAIN ? " and O_NONBLOCK"
+                                        : " until the timeout";
   // The queue's attributes are known when the descriptor was resolved.
   const bool known = c.k.kind == IPCTOP_KIND_POSIX_MQ && v.chan_capacity;
   const std::string state =
@@ -585,6 +585,16 @@ std::string_view failure_syscall_name(uint32_t sys) {
       return "sendto";
     case IPCTOP_FAIL_SENDMSG:
       return "sendmsg";
+    case IPCTOP_FAIL_SENDMMSG:
+      return "sendmmsg";
+    case IPCTOP_FAIL_PWRITEV2:
+      return "pwritev2";
+    case IPCTOP_FAIL_SPLICE:
+      return "splice";
+    case IPCTOP_FAIL_VMSPLICE:
+      return "vmsplice";
+    case IPCTOP_FAIL_TEE:
+      return "tee";
     default:
       return "unknown";
   }
@@ -602,6 +612,11 @@ bool is_send(uint32_t sys) {
     case IPCTOP_FAIL_WRITEV:
     case IPCTOP_FAIL_SENDTO:
     case IPCTOP_FAIL_SENDMSG:
+    case IPCTOP_FAIL_SENDMMSG:
+    case IPCTOP_FAIL_PWRITEV2:
+    case IPCTOP_FAIL_SPLICE:
+    case IPCTOP_FAIL_VMSPLICE:
+    case IPCTOP_FAIL_TEE:
     case IPCTOP_FAIL_MSGSND:
     case IPCTOP_FAIL_MQ_TIMEDSEND:
       return true;
@@ -646,6 +661,11 @@ Diagnosis diagnose_cause(const ipctop_fail_key& key, const ipctop_fail_val& val,
     case IPCTOP_FAIL_WRITEV:
     case IPCTOP_FAIL_SENDTO:
     case IPCTOP_FAIL_SENDMSG:
+    case IPCTOP_FAIL_SENDMMSG:
+    case IPCTOP_FAIL_PWRITEV2:
+    case IPCTOP_FAIL_SPLICE:
+    case IPCTOP_FAIL_VMSPLICE:
+    case IPCTOP_FAIL_TEE:
       return full_channel(c);
     default:
       return generic("unknown syscall");

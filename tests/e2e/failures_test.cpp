@@ -558,6 +558,43 @@ TEST(Failures, WriterBlockedOnAFullPipeAtPipeMaxSize) {
   EXPECT_TRUE(tracer.stop().exited);
 }
 
+TEST(Failures, VmspliceBlockedOnAFullPipe) {
+  // vmsplice also sleeps on an empty pipe (read end): only a full one counts.
+  Tracer tracer;
+  ASSERT_TRUE(tracer.wait_attached()) << tracer.err();
+  Provoked p = provoke(false, [] {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return errno;
+    static char buf[256 * 1024];
+    int err = block_then_drain(
+        [&] {
+          size_t done = 0;
+          int e = 0;
+          while (done < sizeof(buf) && !e) {
+            iovec iov{buf + done, sizeof(buf) - done};
+            ssize_t w = vmsplice(fds[1], &iov, 1, 0);
+            if (w < 0)
+              e = errno;
+            else
+              done += static_cast<size_t>(w);
+          }
+          close(fds[1]);
+          return e;
+        },
+        [&] { drain_fd(fds[0]); });
+    close(fds[0]);
+    return err;
+  });
+  ASSERT_TRUE(p.ok) << p.why;
+  ASSERT_EQ(p.err, 0) << strerror(p.err);
+  auto f = wait_failure(tracer, p.pid, "vmsplice", nullptr, p.tid);
+  ASSERT_TRUE(f.has_value()) << "no blocked vmsplice of pid " << p.pid << "; " << tracer.err();
+  expect_blocked(*f, p, "vmsplice", std::nullopt);
+  EXPECT_TRUE(contains(*f, "detail", "blocked: the pipe (fd ")) << f->dump();
+  EXPECT_TRUE(contains(*f, "detail", "is full (16 of 16 pages, 65536 bytes)")) << f->dump();
+  EXPECT_TRUE(tracer.stop().exited);
+}
+
 TEST(Failures, MsgsndBlockedOnAQueueWithLoweredMsgQbytes) {
   // Without IPC_NOWAIT a full queue puts the sender to sleep. The queue's
   // capacity was lowered below kernel.msgmnb with msgctl(IPC_SET): the fix
@@ -598,8 +635,8 @@ TEST(Failures, MsgsndBlockedOnAQueueWithLoweredMsgQbytes) {
   ASSERT_TRUE(f.has_value()) << "no blocked msgsnd of pid " << p.pid << "; " << tracer.err();
   expect_blocked(*f, p, "msgsnd", "kernel.msgmnb");
   EXPECT_EQ(f->at("count"), 1) << "the third msgsnd slept once";
-  EXPECT_TRUE(contains(*f, "detail",
-                       "msgsnd of 1024 bytes blocked on full queue " + std::to_string(qid)))
+  EXPECT_TRUE(
+      contains(*f, "detail", "msgsnd of 1024 bytes blocked on full queue " + std::to_string(qid)))
       << f->dump();
   EXPECT_TRUE(contains(*f, "detail",
                        "its msg_qbytes 2048 was set below kernel.msgmnb " + std::to_string(msgmnb)))
@@ -681,12 +718,11 @@ TEST(Failures, MqTimedsendBlockedOnAQueueAtMsgMax) {
   ASSERT_TRUE(p.ok) << p.why;
   ASSERT_EQ(p.err, 0) << strerror(p.err);
   auto f = wait_failure(tracer, p.pid, "mq_timedsend", nullptr, p.tid);
-  ASSERT_TRUE(f.has_value()) << "no blocked mq_timedsend of pid " << p.pid << "; "
-                             << tracer.err();
+  ASSERT_TRUE(f.has_value()) << "no blocked mq_timedsend of pid " << p.pid << "; " << tracer.err();
   expect_blocked(*f, p, "mq_timedsend", "fs.mqueue.msg_max");
-  EXPECT_TRUE(contains(*f, "detail",
-                       "(" + std::to_string(msg_max) + " of mq_maxmsg " + std::to_string(msg_max) +
-                           " messages)"))
+  EXPECT_TRUE(contains(
+      *f, "detail",
+      "(" + std::to_string(msg_max) + " of mq_maxmsg " + std::to_string(msg_max) + " messages)"))
       << f->dump();
   EXPECT_TRUE(contains(*f, "fix", "sysctl -w fs.mqueue.msg_max=")) << f->dump();
   EXPECT_TRUE(tracer.stop().exited);

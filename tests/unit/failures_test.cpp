@@ -476,8 +476,10 @@ TEST(FailuresFull, UnixDatagramToAFullReceiverIsMaxDgramQlen) {
 // ---------------------------------------------------------------- sends that blocked (err 0)
 
 TEST(FailuresBlocked, OnlySendsWithErrZeroAreBlocked) {
-  for (auto sys : {IPCTOP_FAIL_WRITE, IPCTOP_FAIL_WRITEV, IPCTOP_FAIL_SENDTO, IPCTOP_FAIL_SENDMSG,
-                   IPCTOP_FAIL_MSGSND, IPCTOP_FAIL_MQ_TIMEDSEND}) {
+  for (auto sys :
+       {IPCTOP_FAIL_WRITE, IPCTOP_FAIL_WRITEV, IPCTOP_FAIL_SENDTO, IPCTOP_FAIL_SENDMSG,
+        IPCTOP_FAIL_SENDMMSG, IPCTOP_FAIL_PWRITEV2, IPCTOP_FAIL_SPLICE, IPCTOP_FAIL_VMSPLICE,
+        IPCTOP_FAIL_TEE, IPCTOP_FAIL_MSGSND, IPCTOP_FAIL_MQ_TIMEDSEND}) {
     EXPECT_TRUE(ipctop::is_blocked(Case(sys, 0).key)) << sys;
     EXPECT_FALSE(ipctop::is_blocked(Case(sys, EAGAIN).key)) << sys;
   }
@@ -507,13 +509,32 @@ TEST(FailuresBlocked, PipeWriterBlockedOnAFullPipe) {
   c.val.chan_capacity = 256;
   c.val.chan_used = 256;
   d = c.run();
-  ExpectLimit(d,
-              "fs.pipe-max-size",
+  ExpectLimit(d, "fs.pipe-max-size",
               "sysctl -w fs.pipe-max-size=2097152 (then enlarge it with fcntl(fd, F_SETPIPE_SZ, "
               "bytes))");
-  EXPECT_TRUE(Has(d.detail, "blocked: the pipe (fd 4) is full (256 of 256 pages, 1048576 bytes) "
-                            "at fs.pipe-max-size 1048576"))
+  EXPECT_TRUE(Has(d.detail,
+                  "blocked: the pipe (fd 4) is full (256 of 256 pages, 1048576 bytes) "
+                  "at fs.pipe-max-size 1048576"))
       << d.detail;
+}
+
+TEST(FailuresBlocked, TheSpliceFamilyAndSendmmsgAreDiagnosedAsWrites) {
+  for (auto sys : {IPCTOP_FAIL_SENDMMSG, IPCTOP_FAIL_PWRITEV2, IPCTOP_FAIL_SPLICE,
+                   IPCTOP_FAIL_VMSPLICE, IPCTOP_FAIL_TEE}) {
+    Case c(sys, 0, IPCTOP_KIND_FIFO);
+    c.val.id = 6;
+    c.val.chan_capacity = 2;
+    c.val.chan_used = 2;
+    c.val.user_pipe_pages = 20000;
+    Diagnosis d = c.run();
+    ExpectLimit(d, "fs.pipe-user-pages-soft", "sysctl -w fs.pipe-user-pages-soft=32768");
+    EXPECT_TRUE(Has(d.detail, "blocked: the FIFO (fd 6) is full at only 2 pages")) << d.detail;
+  }
+  EXPECT_EQ(ipctop::failure_syscall_name(IPCTOP_FAIL_SENDMMSG), "sendmmsg");
+  EXPECT_EQ(ipctop::failure_syscall_name(IPCTOP_FAIL_PWRITEV2), "pwritev2");
+  EXPECT_EQ(ipctop::failure_syscall_name(IPCTOP_FAIL_SPLICE), "splice");
+  EXPECT_EQ(ipctop::failure_syscall_name(IPCTOP_FAIL_VMSPLICE), "vmsplice");
+  EXPECT_EQ(ipctop::failure_syscall_name(IPCTOP_FAIL_TEE), "tee");
 }
 
 TEST(FailuresBlocked, UnixSendersBlockedOnSndbufOrTheReceiversQueue) {
@@ -538,8 +559,9 @@ TEST(FailuresBlocked, MsgsndBlockedOnAQueueAtMsgmnbRaisesTheSysctl) {
   c.val.size = 1000;
   Diagnosis d = c.run();
   ExpectLimit(d, "kernel.msgmnb", "sysctl -w kernel.msgmnb=32768");
-  EXPECT_TRUE(Has(d.detail, "msgsnd of 1000 bytes blocked on full queue 77 (16000 bytes in 16 "
-                            "messages; msg_qbytes 16384)"))
+  EXPECT_TRUE(Has(d.detail,
+                  "msgsnd of 1000 bytes blocked on full queue 77 (16000 bytes in 16 "
+                  "messages; msg_qbytes 16384)"))
       << d.detail;
   EXPECT_FALSE(Has(d.detail, "IPC_NOWAIT")) << d.detail;
 }
@@ -554,9 +576,10 @@ TEST(FailuresBlocked, MsgsndOnAQueueLoweredWithIpcSetIsRaisedWithIpcSet) {
     ASSERT_TRUE(d.limit.has_value()) << d.detail;
     EXPECT_EQ(*d.limit, "kernel.msgmnb");
     EXPECT_TRUE(Has(d.detail, "its msg_qbytes 2048 was set below kernel.msgmnb 16384")) << d.detail;
-    EXPECT_EQ(*d.fix,
-              "raise queue 5's msg_qbytes with msgctl(IPC_SET), up to kernel.msgmnb 16384 (above it "
-              "with CAP_SYS_RESOURCE)");
+    EXPECT_EQ(
+        *d.fix,
+        "raise queue 5's msg_qbytes with msgctl(IPC_SET), up to kernel.msgmnb 16384 (above it "
+        "with CAP_SYS_RESOURCE)");
   }
 }
 
@@ -568,8 +591,9 @@ TEST(FailuresBlocked, MqTimedsendBlockedAtMsgMaxOrBelow) {
   Diagnosis d = c.run();
   ExpectLimit(d, "fs.mqueue.msg_max",
               "sysctl -w fs.mqueue.msg_max=20 (then recreate the queue with a larger mq_maxmsg)");
-  EXPECT_TRUE(Has(d.detail, "blocked: queue (descriptor 3) is full (10 of mq_maxmsg 10 messages) "
-                            "and the sender blocked"))
+  EXPECT_TRUE(Has(d.detail,
+                  "blocked: queue (descriptor 3) is full (10 of mq_maxmsg 10 messages) "
+                  "and the sender blocked"))
       << d.detail;
 
   c.val.chan_capacity = 4;

@@ -55,8 +55,8 @@ TEST(LimitsLive, EverySysctlInTheJsonIsTheProcSysTextExactly) {
     const std::string name = l.at("name");
     std::string expected;
     if (name.starts_with("kernel.sem.")) {
-      const auto i = static_cast<std::size_t>(
-          std::find(sem_names.begin(), sem_names.end(), name) - sem_names.begin());
+      const auto i = static_cast<std::size_t>(std::find(sem_names.begin(), sem_names.end(), name) -
+                                              sem_names.begin());
       ASSERT_LT(i, sem_fields.size()) << name;
       expected = sem_fields[i];
     } else {
