@@ -31,6 +31,6 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print
   run_suite build-ci-asan -DIPCTOP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -- -LE soak
 echo "== fuzz the parsers with libFuzzer (clang, ASan + UBSan), ${IPCTOP_FUZZ_SECONDS:-30} s per target"
 cmake -S . -B build-ci-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DIPCTOP_FUZZ=ON \
-  -DIPCTOP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DIPCTOP_FUZZ_SECONDS="${IPCTOP_FUZZ_SECONDS:-30}"
+  -DIPCTOP_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIPCTOP_FUZZ_SECONDS="${IPCTOP_FUZZ_SECONDS:-30}"
 cmake --build build-ci-fuzz -j"$jobs" --target fuzz_all
 (cd build-ci-fuzz && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ctest --output-on-failure -L fuzz)

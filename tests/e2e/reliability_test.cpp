@@ -65,6 +65,9 @@ TEST(Churn, ThousandsOfShortLivedProcessesAndThreadsEveryByteAndTheirEntriesExpi
               "%zu flows, %zu threads, %zu queues; at the end: %zu, %zu, %zu\n",
               truth.at("seconds").dump().c_str(), right_after.flows, right_after.threads, right_after.queues,
               now.flows, now.threads, now.queues);
+  std::printf("CHURN: lost.events %llu, unattributed bytes %llu (all processes)\n",
+              static_cast<unsigned long long>(lost_sum(snaps, "events")),
+              static_cast<unsigned long long>(unattributed_bytes(snaps)));
   EXPECT_TRUE(now.none()) << "entries of exited processes left in the kernel tables";
   EXPECT_EQ(count_mismatches(truth, snaps), 0u);
   EXPECT_EQ(lost_sum(snaps, "events"), 0u);
