@@ -65,6 +65,8 @@ for page in ipctop ipctop-setcap; do
   warnings=$(zcat "$gz" | groff -ww -man -Tutf8 -z 2>&1)
   [ -z "$warnings" ] || fail "$page(8) warnings: $warnings"
   grep -q '^NAME' <<<"$(MANWIDTH=80 man -l "$gz" 2>/dev/null)" || fail "man -l $page.8.gz"
+  warnings=$(MANWIDTH=80 man --warnings -l "$gz" 2>&1 >/dev/null)
+  [ -z "$warnings" ] || fail "man --warnings -l $page.8.gz: $warnings"
 done
 grep -q 'License: GPL-2.0-only' "$scratch/root/usr/share/doc/ipctop/copyright" || fail "copyright"
 
