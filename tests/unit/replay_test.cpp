@@ -90,6 +90,30 @@ Snapshot full_snapshot(uint32_t seed) {
     s.flows.push_back(f);
   }
   s.flows.push_back(FlowRow{});
+  // The fields the other issues added: a remote peer, a measured wakeup
+  // latency, a signal by name, a shared memory segment, scheduler figures.
+  s.flows[5].dst = {0, 0, {}, "[::1]:" + kHostile};
+  s.flows[2].wakeup_latency = LatencyRow{3, 4, 8, 9, {{4, 2}, {16, 1}}};
+  s.flows[12].signo = 10;
+  s.flows[12].signals_coalesced = kU64Max;
+  ChannelRow shm{"sysv_shm:7", Kind::sysv_shm};
+  shm.size = kTwoTo53Plus1;
+  shm.shm_key = 0xdeadbeef;
+  shm.shmid = 7;
+  shm.creator = 4194304;
+  shm.removed = true;
+  shm.queued = 1;
+  shm.capacity = kU64Max;
+  shm.endpoints = {{1, 1, "attached"}};
+  s.channels.push_back(shm);
+  s.processes[0].busy_ns = 123456789;
+  s.processes[0].concurrent_ns = 1000;
+  s.processes[0].handoffs = 3;
+  s.processes[0].cpus_used = {1};
+  s.processes[0].runq_latency = {1, 2, 2, 2, {{2, 1}}};
+  s.matrix = {{0, 1, kU64Max, 2}, {1, 0, 0, 0}};
+  s.wakeups = {{{10, 11, kHostile, {}}, {0, 0, "(interrupt)", {}}, kTwoTo53Plus1, 1}};
+  s.apps = {{kHostile, 10, {{10, "browser"}, {11, kHostile}}, 5, kU64Max}};
   s.unattributed_bytes = kU64Max;
   s.unattributed_messages = 5;
   s.lost.events = kU64Max;
@@ -105,6 +129,7 @@ Snapshot full_snapshot(uint32_t seed) {
   FailureRow shrunk;
   shrunk.syscall = "pipe2";
   shrunk.diagnosis = {std::nullopt, "", std::nullopt};
+  shrunk.blocked = true;
   s.failures = {f, shrunk};
   return s;
 }
@@ -139,6 +164,14 @@ TEST(JsonParse, RoundTripIsByteIdentical) {
   }
   const std::string empty = ndjson(Snapshot{});
   EXPECT_EQ(ndjson(parse_ok(empty)), empty);
+  // A snapshot without BPF has no traffic keys and no unattributed object.
+  Snapshot procfs = full_snapshot(2);
+  procfs.source = "procfs";
+  procfs.unattributed_bytes = procfs.unattributed_messages = 0;
+  procfs.unreadable_processes = 152;
+  procfs.channels[0].endpoints[0].fds = {0, 7};
+  const std::string line = ndjson(procfs);
+  EXPECT_EQ(ndjson(parse_ok(line.substr(0, line.size() - 1))), line);
 }
 
 TEST(JsonParse, KeepsExactIntegersAndTheSanitizedStrings) {

@@ -1,11 +1,13 @@
 #include "render/json/JsonParse.h"
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <optional>
 
 #include <fmt/format.h>
 
+#include "model/Signals.h"
 #include "render/json/Json.h"
 
 namespace ipctop::render {
@@ -98,6 +100,10 @@ Kind kind_field(const json& obj, const std::string& where) {
 TaskRef task_ref(const json& v, const std::string& where) {
   object(v, where);
   TaskRef t;
+  if (v.contains("addr") && !v.contains("pid")) {  // a remote peer
+    t.addr = string_field(v, where, "addr");
+    return t;
+  }
   t.pid = unsigned_field<uint32_t>(v, where, "pid");
   t.tid = unsigned_field<uint32_t>(v, where, "tid");
   t.comm = string_field(v, where, "comm");
@@ -122,6 +128,45 @@ std::map<uint32_t, uint64_t> cpu_split(const json& obj, const std::string& where
   return out;
 }
 
+// The writer prints some durations in seconds only (ns / 1e9): back to ns.
+uint64_t seconds_as_ns(const json& obj, const std::string& where, const char* key) {
+  double s = number_field(obj, where, key);
+  if (!(s >= 0) || s > 1.8e10) fail(at(where, key), "not a duration in seconds");
+  return static_cast<uint64_t>(std::llround(s * 1e9));
+}
+
+template <typename T>
+std::vector<T> unsigned_list(const json& obj, const std::string& where, const char* key) {
+  const json& list = array(obj, where, key);
+  std::vector<T> out;
+  for (size_t i = 0; i < list.size(); ++i)
+    out.push_back(unsigned_value<T>(list[i], at(at(where, key), i)));
+  return out;
+}
+
+LatencyRow latency(const json& obj, const std::string& where, const char* key) {
+  const std::string w = at(where, key);
+  const json& v = object(field(obj, where, key), w);
+  LatencyRow l;
+  l.count = unsigned_field(v, w, "count");
+  l.p50_us = unsigned_field(v, w, "p50");
+  l.p99_us = unsigned_field(v, w, "p99");
+  l.max_us = unsigned_field(v, w, "max");
+  const json& hist = object(field(v, w, "hist"), at(w, "hist"));
+  for (auto it = hist.begin(); it != hist.end(); ++it) {
+    const std::string& k = it.key();
+    if (k.empty() || k.size() > 20 || k.find_first_not_of("0123456789") != std::string::npos)
+      fail(at(at(w, "hist"), k), "the key is not a bucket bound");
+    l.hist[std::stoull(k)] = unsigned_value(it.value(), at(at(w, "hist"), k));
+  }
+  return l;
+}
+
+// Keys a procfs snapshot leaves out (it has no traffic): zero when absent.
+uint64_t traffic_field(const json& obj, const std::string& where, const char* key) {
+  return obj.contains(key) ? unsigned_field(obj, where, key) : 0;
+}
+
 ThreadRow thread_row(const json& v, const std::string& w) {
   object(v, w);
   ThreadRow t;
@@ -131,10 +176,14 @@ ThreadRow thread_row(const json& v, const std::string& w) {
   t.voluntary = unsigned_field(v, w, "voluntary");
   t.involuntary = unsigned_field(v, w, "involuntary");
   t.oncpu_ns = unsigned_field(v, w, "on_cpu_ns");
-  t.tx_bytes = unsigned_field(v, w, "tx_bytes");
-  t.rx_bytes = unsigned_field(v, w, "rx_bytes");
-  t.tx_messages = unsigned_field(v, w, "tx_messages");
-  t.rx_messages = unsigned_field(v, w, "rx_messages");
+  t.tx_bytes = traffic_field(v, w, "tx_bytes");
+  t.rx_bytes = traffic_field(v, w, "rx_bytes");
+  t.tx_messages = traffic_field(v, w, "tx_messages");
+  t.rx_messages = traffic_field(v, w, "rx_messages");
+  t.cpus_used = unsigned_list<uint32_t>(v, w, "cpus_used");
+  t.runq_latency = latency(v, w, "runq_latency_us");
+  t.migrations = unsigned_field(v, w, "migrations");
+  t.handoffs = unsigned_field(v, w, "handoffs");
   t.exited = bool_field(v, w, "exited");
   return t;
 }
@@ -151,8 +200,16 @@ ProcessRow process_row(const json& v, const std::string& w) {
   const json& threads = array(v, w, "threads");
   for (size_t i = 0; i < threads.size(); ++i)
     p.threads.push_back(thread_row(threads[i], at(at(w, "threads"), i)));
-  p.tx_bytes = unsigned_field(v, w, "tx_bytes");
-  p.rx_bytes = unsigned_field(v, w, "rx_bytes");
+  p.tx_bytes = traffic_field(v, w, "tx_bytes");
+  p.rx_bytes = traffic_field(v, w, "rx_bytes");
+  p.oncpu_ns = seconds_as_ns(v, w, "on_cpu_s");
+  p.parallelism = number_field(v, w, "parallelism");
+  p.busy_ns = seconds_as_ns(v, w, "busy_s");
+  p.concurrent_ns = seconds_as_ns(v, w, "concurrent_s");
+  p.handoffs = unsigned_field(v, w, "handoffs");
+  p.cpus_used = unsigned_list<uint32_t>(v, w, "cpus_used");
+  p.runq_latency = latency(v, w, "runq_latency_us");
+  p.migrations = unsigned_field(v, w, "migrations");
   p.exited = bool_field(v, w, "exited");
   return p;
 }
@@ -166,8 +223,18 @@ ChannelRow channel_row(const json& v, const std::string& w) {
     c.path = string_field(v, w, "path");
     if (c.path.empty()) fail(at(w, "path"), "empty (written only when there is one)");
   }
-  c.bytes = unsigned_field(v, w, "bytes");
-  c.messages = unsigned_field(v, w, "messages");
+  c.bytes = traffic_field(v, w, "bytes");
+  c.messages = traffic_field(v, w, "messages");
+  if (v.contains("key")) {
+    const std::string key = string_field(v, w, "key");
+    if (key.size() != 10 || key.compare(0, 2, "0x") != 0 ||
+        key.find_first_not_of("0123456789abcdef", 2) != std::string::npos)
+      fail(at(w, "key"), "not a SysV key (0x and 8 hex digits)");
+    c.shm_key = static_cast<uint32_t>(std::stoul(key.substr(2), nullptr, 16));
+  }
+  if (v.contains("shmid")) c.shmid = unsigned_field(v, w, "shmid");
+  if (v.contains("creator")) c.creator = unsigned_field<uint32_t>(v, w, "creator");
+  if (v.contains("removed")) c.removed = bool_field(v, w, "removed");
   for (const char* key : {"size", "queued", "capacity"})
     if (v.contains(key)) {
       uint64_t n = unsigned_field(v, w, key);
@@ -177,9 +244,11 @@ ChannelRow channel_row(const json& v, const std::string& w) {
   for (size_t i = 0; i < endpoints.size(); ++i) {
     const std::string here = at(at(w, "endpoints"), i);
     object(endpoints[i], here);
-    c.endpoints.push_back({unsigned_field<uint32_t>(endpoints[i], here, "pid"),
-                           unsigned_field<uint32_t>(endpoints[i], here, "tid"),
-                           string_field(endpoints[i], here, "role")});
+    EndpointRow e{unsigned_field<uint32_t>(endpoints[i], here, "pid"),
+                  unsigned_field<uint32_t>(endpoints[i], here, "tid"),
+                  string_field(endpoints[i], here, "role")};
+    if (endpoints[i].contains("fds")) e.fds = unsigned_list<uint32_t>(endpoints[i], here, "fds");
+    c.endpoints.push_back(std::move(e));
   }
   return c;
 }
@@ -195,6 +264,23 @@ FlowRow flow_row(const json& v, const std::string& w) {
   f.messages = unsigned_field(v, w, "messages");
   f.cpus = cpu_split(v, w, "cpus");
   f.rx_cpus = cpu_split(v, w, "rx_cpus");
+  if (f.kind == Kind::signal) {
+    // Named as signal_name() writes it: a known name, or SIG<N>.
+    const std::string name = string_field(v, w, "signal");
+    bool known = false;
+    for (int n = 1; n <= 64 && !known; ++n)
+      if (signal_name(n) == name) f.signo = n, known = true;
+    if (!known && name.size() > 3 && name.size() < 13 && name.compare(0, 3, "SIG") == 0 &&
+        name.find_first_not_of("0123456789", 3) == std::string::npos)
+      f.signo = std::stoi(name.substr(3)), known = true;
+    if (!known) fail(at(w, "signal"), fmt::format("unknown signal '{}'", name));
+    const std::string d = at(w, "discarded");
+    const json& discarded = object(field(v, w, "discarded"), d);
+    f.signals_ignored = unsigned_field(discarded, d, "ignored");
+    f.signals_coalesced = unsigned_field(discarded, d, "coalesced");
+    f.signals_overflow = unsigned_field(discarded, d, "overflow");
+  }
+  if (v.contains("wakeup_latency_us")) f.wakeup_latency = latency(v, w, "wakeup_latency_us");
   return f;
 }
 
@@ -208,7 +294,40 @@ CpuRow cpu_row(const json& v, const std::string& w) {
   c.idle_ns = unsigned_field(v, w, "idle_ns");
   c.tx_bytes = unsigned_field(v, w, "tx_bytes");
   c.rx_bytes = unsigned_field(v, w, "rx_bytes");
+  c.migrations = unsigned_field(v, w, "migrations");
+  c.migrations_out = unsigned_field(v, w, "migrations_out");
+  c.runq_latency = latency(v, w, "runq_latency_us");
   return c;
+}
+
+MatrixCell matrix_cell(const json& v, const std::string& w) {
+  object(v, w);
+  return {unsigned_field<uint32_t>(v, w, "src_cpu"), unsigned_field<uint32_t>(v, w, "dst_cpu"),
+          unsigned_field(v, w, "bytes"), unsigned_field(v, w, "messages")};
+}
+
+WakeupRow wakeup_row(const json& v, const std::string& w) {
+  object(v, w);
+  return {task_ref(field(v, w, "waker"), at(w, "waker")),
+          task_ref(field(v, w, "wakee"), at(w, "wakee")), unsigned_field(v, w, "count"),
+          unsigned_field(v, w, "cross_cpu")};
+}
+
+AppRow app_row(const json& v, const std::string& w) {
+  object(v, w);
+  AppRow a;
+  a.name = string_field(v, w, "name");
+  a.root_pid = unsigned_field<uint32_t>(v, w, "root_pid");
+  const json& members = array(v, w, "members");
+  for (size_t i = 0; i < members.size(); ++i) {
+    const std::string here = at(at(w, "members"), i);
+    object(members[i], here);
+    a.members.push_back(
+        {unsigned_field<uint32_t>(members[i], here, "pid"), string_field(members[i], here, "role")});
+  }
+  a.internal_bytes = unsigned_field(v, w, "internal_bytes");
+  a.external_bytes = unsigned_field(v, w, "external_bytes");
+  return a;
 }
 
 FailureRow failure_row(const json& v, const std::string& w) {
@@ -220,6 +339,7 @@ FailureRow failure_row(const json& v, const std::string& w) {
   f.tid = unsigned_field<uint32_t>(v, w, "tid");
   f.comm = string_field(v, w, "comm");
   f.count = unsigned_field(v, w, "count");
+  f.blocked = bool_field(v, w, "blocked");
   f.diagnosis.limit = nullable_string(v, w, "limit");
   f.diagnosis.detail = string_field(v, w, "detail");
   f.diagnosis.fix = nullable_string(v, w, "fix");
@@ -246,9 +366,16 @@ Snapshot snapshot(const json& obj) {
   rows(obj, "processes", s.processes, process_row);
   rows(obj, "channels", s.channels, channel_row);
   rows(obj, "flows", s.flows, flow_row);
-  const json& un = object(field(obj, "", "unattributed"), "unattributed");
-  s.unattributed_bytes = unsigned_field(un, "unattributed", "bytes");
-  s.unattributed_messages = unsigned_field(un, "unattributed", "messages");
+  rows(obj, "matrix", s.matrix, matrix_cell);
+  rows(obj, "wakeups", s.wakeups, wakeup_row);
+  rows(obj, "apps", s.apps, app_row);
+  if (s.source == "procfs") {
+    s.unreadable_processes = unsigned_field(obj, "", "unreadable_processes");
+  } else {
+    const json& un = object(field(obj, "", "unattributed"), "unattributed");
+    s.unattributed_bytes = unsigned_field(un, "unattributed", "bytes");
+    s.unattributed_messages = unsigned_field(un, "unattributed", "messages");
+  }
   const json& lost = object(field(obj, "", "lost"), "lost");
   s.lost.events = unsigned_field(lost, "lost", "events");
   for (auto it = lost.begin(); it != lost.end(); ++it)
