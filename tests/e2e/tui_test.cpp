@@ -539,6 +539,32 @@ TEST(Tui, ReplayStepsAndSeeks) {
   EXPECT_TRUE(terminal_is_sane(t)) << t.last();
 }
 
+// The same, through `ipctop --replay FILE`: the recording is read by the
+// JSON parser and played in the view without root.
+TEST(Tui, IpctopReplayOpensTheRecordingInTheView) {
+  TempDir dir;
+  const std::string file = dir.file("run.ndjson");
+  pid_t pid = spawn({TUI_REPLAY_BIN, "5", file}, dir.file("o"), dir.file("e"));
+  Exit e = wait_bounded(pid, std::chrono::seconds(10));
+  ASSERT_TRUE(e.exited && e.code == 0) << read_file(dir.file("e"));
+  Tmux t(100, 30);
+  ASSERT_TRUE(t.started());
+  t.line(std::string(IPCTOP_BIN) + " --replay " + file + "; echo IPCTOP_EXIT=$?");
+  ASSERT_TRUE(t.wait_for("replay 1/5")) << t.last();
+  t.keys("2");
+  t.keys("[");
+  ASSERT_TRUE(t.wait([](const std::string& s) {
+    return s.find("replay 1/5") != std::string::npos && s.find("PAUSED") != std::string::npos;
+  })) << t.last();
+  EXPECT_TRUE(has_line_with(t.last(), {"nginx:1200", "php-fpm:1300", "1.0 MiB"})) << t.last();
+  t.keys("}");
+  ASSERT_TRUE(t.wait_for("replay 5/5 (end)")) << t.last();
+  EXPECT_TRUE(has_line_with(t.last(), {"nginx:1200", "5.0 MiB"})) << t.last();
+  t.keys("q");
+  ASSERT_TRUE(t.wait_for("IPCTOP_EXIT=0")) << t.last();
+  EXPECT_TRUE(terminal_is_sane(t)) << t.last();
+}
+
 TEST(Tui, NoTerminalGivesAClearMessage) {
   TempDir dir;
   pid_t pid = spawn({IPCTOP_BIN}, dir.file("o"), dir.file("e"));

@@ -76,7 +76,7 @@ constexpr std::array<std::pair<kind, std::string_view>, 16> kind_names{{
 
 // The kinds run by run_peers: two processes A and B, each reporting what it
 // moved; A sends to B, and for tcp/udp B answers with --reply-size bytes.
-bool is_peer_kind(kind k) { return k >= kind::tcp; }
+bool is_peer_kind(kind k) { return k >= kind::tcp && k <= kind::file; }
 
 std::string_view name_of(kind k) {
   for (const auto& [value, name] : kind_names)
