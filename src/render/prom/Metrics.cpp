@@ -189,39 +189,30 @@ std::string Metrics::render(const Health& health) const {
            "Unix time at the end of the last interval accumulated.");
   w.sample({}, fmt::format("{:.3f}", last_time_));
 
+  // One sample per exported flow, then one per kind for the rest.
+  auto flow_samples = [&](uint64_t Counts::*field) {
+    for (const auto& [k, s] : exported_)
+      w.sample({{"kind", kind_name(k.kind)},
+                {"src_pid", k.src_pid},
+                {"src_comm", k.src_comm},
+                {"dst_pid", k.dst_pid},
+                {"dst_comm", k.dst_comm}},
+               s.total.*field);
+    for (const auto& [kind, c] : other_)
+      w.sample({{"kind", kind_name(kind)},
+                {"src_pid", "other"},
+                {"src_comm", "other"},
+                {"dst_pid", "other"},
+                {"dst_comm", "other"}},
+               c.*field);
+  };
   w.family("ipctop_flow_bytes_total", "counter",
            "Bytes the receiving process consumed from the sending process, per kind; "
            "src_pid=\"other\" counts the flows without a series of their own (see --prom-top).");
-  for (const auto& [k, s] : exported_)
-    w.sample({{"kind", kind_name(k.kind)},
-              {"src_pid", k.src_pid},
-              {"src_comm", k.src_comm},
-              {"dst_pid", k.dst_pid},
-              {"dst_comm", k.dst_comm}},
-             s.total.bytes);
-  for (const auto& [kind, c] : other_)
-    w.sample({{"kind", kind_name(kind)},
-              {"src_pid", "other"},
-              {"src_comm", "other"},
-              {"dst_pid", "other"},
-              {"dst_comm", "other"}},
-             c.bytes);
+  flow_samples(&Counts::bytes);
   w.family("ipctop_flow_messages_total", "counter",
            "Messages (receive calls on streams, datagrams otherwise) of the same flows.");
-  for (const auto& [k, s] : exported_)
-    w.sample({{"kind", kind_name(k.kind)},
-              {"src_pid", k.src_pid},
-              {"src_comm", k.src_comm},
-              {"dst_pid", k.dst_pid},
-              {"dst_comm", k.dst_comm}},
-             s.total.messages);
-  for (const auto& [kind, c] : other_)
-    w.sample({{"kind", kind_name(kind)},
-              {"src_pid", "other"},
-              {"src_comm", "other"},
-              {"dst_pid", "other"},
-              {"dst_comm", "other"}},
-             c.messages);
+  flow_samples(&Counts::messages);
   w.family("ipctop_flow_series", "gauge", "Flow series exported now (at most --prom-top).");
   w.sample({}, exported_.size());
   w.family("ipctop_flow_series_evicted_total", "counter",
