@@ -435,6 +435,34 @@ static __always_inline __u64 mmsg_bytes(unsigned long vec, long n)
 static __always_inline void on_sysv_msg(long msqid, enum dir dir, __u64 bytes);
 static __always_inline void on_posix_mq(unsigned long fd, enum dir dir, __u64 bytes);
 
+/*
+ * Whether the current receive syscall was a unix datagram receive already
+ * matched at the skb copy (on_datagram_copy): the same thread on this CPU
+ * with no switch since cannot have made another syscall in between. Clears
+ * the mark. Otherwise the fd is resolved as usual, which leaves datagram
+ * receives alone.
+ */
+static __always_inline bool dgram_recv_done(__u32 tid)
+{
+	__u32 zero = 0;
+	struct cpu_state *cpu = bpf_map_lookup_elem(&cpu_states, &zero);
+
+	if (!cpu || cpu->dgram_tid != tid || cpu->dgram_seq != cpu->seq)
+		return false;
+	cpu->dgram_tid = 0;
+	return true;
+}
+
+/* A receive that returned nothing or failed still ends its mark. */
+static __always_inline void dgram_recv_end(struct pt_regs *regs)
+{
+	switch (syscall_nr(regs)) {
+	case NR_read: case NR_readv: case NR_recvfrom: case NR_recvmsg: case NR_preadv2:
+	case NR_recvmmsg:
+		dgram_recv_done((__u32)bpf_get_current_pid_tgid());
+	}
+}
+
 static __always_inline void on_syscall_exit(struct pt_regs *regs, long ret)
 {
 	long nr = syscall_nr(regs);
@@ -442,12 +470,15 @@ static __always_inline void on_syscall_exit(struct pt_regs *regs, long ret)
 
 	switch (nr) {
 	case NR_read: case NR_readv: case NR_recvfrom: case NR_recvmsg: case NR_preadv2:
-		xfer(syscall_arg(regs, 0), DIR_RECV, ret, 1);
+		if (!dgram_recv_done((__u32)bpf_get_current_pid_tgid()))
+			xfer(syscall_arg(regs, 0), DIR_RECV, ret, 1);
 		return;
 	case NR_write: case NR_writev: case NR_sendto: case NR_sendmsg: case NR_pwritev2:
 		xfer(syscall_arg(regs, 0), DIR_SEND, ret, 1);
 		return;
 	case NR_recvmmsg: case NR_sendmmsg:
+		if (nr == NR_recvmmsg && dgram_recv_done((__u32)bpf_get_current_pid_tgid()))
+			return;
 		xfer(syscall_arg(regs, 0), nr == NR_recvmmsg ? DIR_RECV : DIR_SEND,
 			 mmsg_bytes(syscall_arg(regs, 1), ret), ret);
 		return;
@@ -552,6 +583,14 @@ static __always_inline void on_datagram_copy(const struct sk_buff *skb, int len)
 	if (len < 0)
 		len = 0;
 	match_op(&c, &me, DIR_RECV, len, 1);
+
+	__u32 zero = 0;
+	struct cpu_state *cpu = bpf_map_lookup_elem(&cpu_states, &zero);
+
+	if (cpu) {
+		cpu->dgram_tid = me.tid;
+		cpu->dgram_seq = cpu->seq;
+	}
 }
 
 #endif

@@ -96,6 +96,7 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 	/* shmdt, shmctl and shmget can return 0 on success. */
 	on_shm_syscall_exit(regs, ret);
 	if (ret <= 0) {
+		dgram_recv_end(regs);
 		/* msgsnd and mq_timedsend move a message and return 0. */
 		if (ret == 0 && on_message_sent(regs))
 			return 0;
@@ -109,9 +110,16 @@ TP(sched_waking)
 int BPF_PROG(handle_sched_waking, struct task_struct *p)
 {
 	/* Runs in the waker's context: who woke whom (sched.bpf.h), and
-	 * wakeups between processes through shared memory (shm.bpf.h). */
-	on_sched_waking(ctx, p);
-	on_shm_waking(p);
+	 * wakeups between processes through shared memory (shm.bpf.h). Both
+	 * look at the waker's syscall, read once here (-1 for none: kernel
+	 * threads have zeroed user registers, interrupts someone else's). */
+	struct task_struct *cur = bpf_get_current_task_btf();
+	bool task_ctx = in_task_context(ctx, cur);
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(cur);
+	long nr = task_ctx && !(cur->flags & PF_KTHREAD) ? syscall_nr(regs) : -1;
+
+	on_sched_waking(cur, p, task_ctx, nr);
+	on_shm_waking(cur, regs, nr, p);
 	return 0;
 }
 

@@ -60,13 +60,18 @@ struct {
 struct cpu_state {
 	__u64 in_runtime;
 	__u32 in_tid;
-	__u32 pad;
+	__u32 seq; /* switches on this CPU, wrapping */
 	/* Scheduler detail (sched.bpf.h): the task's run_delay at switch-in,
 	 * its process, and whether its process's concurrency counts it. */
 	__u64 in_run_delay;
 	__u32 in_tgid;
 	__u32 in_counted;
 	__u64 scratch; /* an address turned into a number */
+	/* A unix datagram receive matched at the skb copy (ipc.bpf.h) by
+	 * this thread, with no switch since: its syscall exit has nothing
+	 * left to do. */
+	__u32 dgram_tid;
+	__u32 dgram_seq;
 };
 
 struct {

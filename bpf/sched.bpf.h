@@ -75,16 +75,28 @@ static __always_inline void lat_add(struct ipctop_lat *l, __u64 ns, __u64 epoch)
 #if IPCTOP_TP_BTF
 /*
  * Wakeups. At sched_waking the waker is current (unless in an interrupt);
- * the wakee's task storage remembers who woke it, on which CPU and, for a
- * wakeup inside a send syscall, when; its next switch-in credits the
- * (waker, wakee) pair. Only wakeups of a sleeping user task are followed.
+ * the wakee's task storage remembers who woke it, on which CPU and whether
+ * the wakeup came from inside a send syscall; its next switch-in credits the
+ * (waker, wakee) pair and times a send's wakeup. Only wakeups of a sleeping
+ * user task are followed.
+ *
+ * Timing without clock reads where possible: a wakee last run on the
+ * waker's CPU (a ping-pong on one core) is put on a run queue right away,
+ * and sched_info.last_queued holds that run queue's clock at the enqueue;
+ * at switch-in, before sched_info_arrive() clears it, the run-queue clock
+ * minus last_queued is the wait. A wakee last run elsewhere is usually
+ * queued by an IPI on its own CPU, later than the send, so those wakeups
+ * are stamped with the monotonic clock on both sides instead.
  */
+enum wake_timing { WAKE_UNTIMED = 0, WAKE_RQ_CLOCK, WAKE_KTIME };
+
 struct wake_stamp {
-	__u64 ts; /* bpf_ktime_get_ns() at the waking; 0: not timed */
+	__u64 ts; /* bpf_ktime_get_ns() at the waking (WAKE_KTIME) */
 	__u32 waker_tgid;
 	__u32 waker_tid;
 	__u32 waker_cpu;
-	__u32 pending;
+	__u16 pending;
+	__u16 timing; /* enum wake_timing */
 };
 
 struct {
@@ -150,14 +162,9 @@ static __always_inline bool in_task_context(void *ctx, struct task_struct *cur)
 
 /* The syscalls that send a message or signal: a wakeup inside one is an
  * IPC delivery, timed from here until the receiver runs. */
-static __always_inline bool in_send_syscall(struct task_struct *cur)
+static __always_inline bool is_send_syscall(long nr)
 {
-	struct pt_regs *regs;
-
-	if (KREAD(cur, flags) & PF_KTHREAD)
-		return false;
-	regs = (struct pt_regs *)bpf_task_pt_regs(cur);
-	switch (syscall_nr(regs)) {
+	switch (nr) {
 	case NR_write:
 	case NR_writev:
 	case NR_pwritev2:
@@ -178,41 +185,51 @@ static __always_inline bool in_send_syscall(struct task_struct *cur)
 	return false;
 }
 
-static __always_inline void on_sched_waking(void *ctx, struct task_struct *p)
+/*
+ * `task_ctx`: the waker is `cur`, not an interrupt. `nr` is its syscall (-1
+ * in an interrupt or a kernel thread), read once by the caller.
+ */
+static __always_inline void on_sched_waking(struct task_struct *cur, struct task_struct *p,
+					    bool task_ctx, long nr)
 {
-	struct task_struct *cur;
 	struct wake_stamp *w;
-	bool send = false;
-	__u32 tid = 0, tgid = 0;
+	__u32 cpu;
 
 	/* Still on a run queue (about to sleep): nothing to wake, no run follows. */
 	if (KREAD(p, on_rq) || (KREAD(p, flags) & PF_KTHREAD))
 		return;
-	cur = bpf_get_current_task_btf();
-	/* An interrupt (a timer, a device, a softirq such as loopback TCP
-	 * delivery) wakes on nobody's behalf. */
-	if (in_task_context(ctx, cur)) {
-		tid = cur->pid;
-		tgid = cur->tgid;
-		send = in_send_syscall(cur);
-	}
 	w = bpf_task_storage_get(&wake_stamps, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!w) {
 		count(IPCTOP_LOST_WAKE_STAMP, 1);
 		return;
 	}
-	w->waker_tgid = tgid;
-	w->waker_tid = tid;
-	w->waker_cpu = bpf_get_smp_processor_id();
-	w->ts = send && tid ? bpf_ktime_get_ns() : 0;
+	cpu = bpf_get_smp_processor_id();
+	/* An interrupt (a timer, a device, a softirq such as loopback TCP
+	 * delivery) wakes on nobody's behalf. */
+	w->waker_tgid = task_ctx ? cur->tgid : 0;
+	w->waker_tid = task_ctx ? cur->pid : 0;
+	w->waker_cpu = cpu;
 	w->pending = 1;
+	w->timing = WAKE_UNTIMED;
+	if (is_send_syscall(nr)) {
+		if (task_cpu_of(p) == cpu &&
+		    bpf_core_field_exists(p->sched_info.last_queued)) {
+			w->timing = WAKE_RQ_CLOCK;
+		} else {
+			w->timing = WAKE_KTIME;
+			w->ts = bpf_ktime_get_ns();
+		}
+	}
 }
 
-static __always_inline void on_switch_in(struct task_struct *next, __u32 tid, __u32 tgid)
+/* `now` is this CPU's run-queue clock (rq_clock_of). */
+static __always_inline void on_switch_in(struct task_struct *next, __u32 tid, __u32 tgid,
+					 __u64 now)
 {
 	struct wake_stamp *w = bpf_task_storage_get(&wake_stamps, next, 0, 0);
 	struct ipctop_wakeup_val zero = {}, *v;
 	struct ipctop_wakeup_key k;
+	__u64 since = 0;
 
 	if (!w || !w->pending)
 		return;
@@ -227,11 +244,16 @@ static __always_inline void on_switch_in(struct task_struct *next, __u32 tid, __
 	v->count++;
 	if (bpf_get_smp_processor_id() != w->waker_cpu)
 		v->cross_cpu++;
-	if (w->ts) {
-		__u64 now = bpf_ktime_get_ns();
-
-		lat_add(&v->latency, now > w->ts ? now - w->ts : 0, current_epoch());
+	if (w->timing == WAKE_RQ_CLOCK) {
+		/* 0 when it was queued otherwise (dequeued and requeued by a
+		 * migration, or sched_info off): no sample. */
+		since = KREAD(next, sched_info.last_queued);
+	} else if (w->timing == WAKE_KTIME) {
+		since = w->ts;
+		now = bpf_ktime_get_ns();
 	}
+	if (since)
+		lat_add(&v->latency, now > since ? now - since : 0, current_epoch());
 }
 
 /*
@@ -296,7 +318,7 @@ static __always_inline void on_sched_switch(bool preempt, struct task_struct *pr
 	bool voluntary = !preempt && task_state(prev) != 0;
 	bool has_run_delay = bpf_core_field_exists(prev->sched_info.run_delay);
 	bool timed = false, counted = false;
-	__u64 ran = 0, waited = 0;
+	__u64 ran = 0, waited = 0, now = 0;
 
 	/* update_curr() has just brought prev's run time up to date. */
 	if (cpu) {
@@ -308,29 +330,28 @@ static __always_inline void on_sched_switch(bool preempt, struct task_struct *pr
 			}
 			counted = cpu->in_counted;
 		}
+		cpu->seq++;
 		cpu->in_tid = next_tid;
 		cpu->in_tgid = next_tgid;
 		cpu->in_runtime = KREAD(next, se.sum_exec_runtime);
 		if (has_run_delay)
 			cpu->in_run_delay = KREAD(next, sched_info.run_delay);
 #if IPCTOP_TP_BTF
-		{
-			__u64 now = rq_clock_of(next_tid ? next : prev);
-
-			if (counted)
-				proc_run_update(tgid, false, now);
-			cpu->in_counted = next_tid && multi_threaded(next) &&
-					  proc_run_update(next_tgid, true, now);
-		}
+		now = rq_clock_of(next_tid ? next : prev);
+		if (counted)
+			proc_run_update(tgid, false, now);
+		cpu->in_counted = next_tid && multi_threaded(next) &&
+				  proc_run_update(next_tgid, true, now);
 #else
 		(void)counted;
+		(void)now;
 #endif
 	}
 #if IPCTOP_TP_BTF
 	if (next_tid)
-		on_switch_in(next, next_tid, next_tgid);
+		on_switch_in(next, next_tid, next_tgid, now);
 #endif
-	count(IPCTOP_CNT_SWITCHES, 1);
+	/* All switches are the sum of these two (user space adds them). */
 	count(voluntary ? IPCTOP_CNT_VOLUNTARY : IPCTOP_CNT_INVOLUNTARY, 1);
 	if (tid == 0)
 		return;

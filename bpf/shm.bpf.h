@@ -348,11 +348,9 @@ static __noinline int shm_wake(struct task_struct *waker, struct task_struct *wa
  * a futex or semop syscall. Kernel threads have zeroed user registers
  * (syscall 0, read) and leave at once too.
  */
-static __always_inline void on_shm_waking(struct task_struct *wakee)
+static __always_inline void on_shm_waking(struct task_struct *cur, struct pt_regs *regs,
+					  long nr, struct task_struct *wakee)
 {
-	struct task_struct *cur = bpf_get_current_task_btf();
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(cur);
-	long nr = syscall_nr(regs);
 	unsigned long op;
 
 	switch (nr) {

@@ -98,7 +98,7 @@ struct ipctop_thread_val {
  * All counters are monotonic: user space computes deltas and never resets.
  */
 enum ipctop_counter {
-	IPCTOP_CNT_SWITCHES = 0,
+	IPCTOP_CNT_SWITCHES = 0, /* unused: voluntary + involuntary */
 	IPCTOP_CNT_VOLUNTARY,
 	IPCTOP_CNT_INVOLUNTARY,
 	/* Bytes and messages consumed whose flow could not be recorded. */

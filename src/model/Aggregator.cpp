@@ -268,7 +268,8 @@ Snapshot Aggregator::update(const KernelSample& sample, double interval_s) {
     prev_cpus_[c] = sample.cpus[c];
     CpuRow& row = snap.cpus[c];
     row.cpu = static_cast<uint32_t>(c);
-    row.ctx_switches = d[IPCTOP_CNT_SWITCHES];
+    // The probe counts the two kinds; every switch is one or the other.
+    row.ctx_switches = d[IPCTOP_CNT_VOLUNTARY] + d[IPCTOP_CNT_INVOLUNTARY];
     row.voluntary = d[IPCTOP_CNT_VOLUNTARY];
     row.involuntary = d[IPCTOP_CNT_INVOLUNTARY];
   }

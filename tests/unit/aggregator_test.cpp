@@ -190,10 +190,9 @@ TEST_F(AggregatorTest, FirstSampleCountsEverythingSinceAttachThenDeltas) {
   Aggregator agg(names, Filter{});
   KernelSample s = Empty(1000.5);
   s.threads.push_back(Thread(100, 101, {{0, Counters(30)}, {2, Counters(6)}}));
-  s.cpus[0][IPCTOP_CNT_SWITCHES] = 50;
   s.cpus[0][IPCTOP_CNT_VOLUNTARY] = 35;
   s.cpus[0][IPCTOP_CNT_INVOLUNTARY] = 15;
-  s.cpus[2][IPCTOP_CNT_SWITCHES] = 9;
+  s.cpus[2][IPCTOP_CNT_INVOLUNTARY] = 9;
   // Sent from CPU 0 and CPU 2, received on CPU 1.
   const auto k0 = Key(IPCTOP_KIND_PIPE, 42, 0, 100, 101, 200, 201, 0, 1);
   const auto k2 = Key(IPCTOP_KIND_PIPE, 42, 0, 100, 101, 200, 201, 2, 1);
@@ -241,7 +240,6 @@ TEST_F(AggregatorTest, FirstSampleCountsEverythingSinceAttachThenDeltas) {
   KernelSample s2 = Empty(1001.5);
   s2.threads.push_back(Thread(100, 101, {{0, Counters(33)}, {2, Counters(6)}}));
   s2.cpus = s.cpus;
-  s2.cpus[0][IPCTOP_CNT_SWITCHES] = 53;
   s2.cpus[0][IPCTOP_CNT_VOLUNTARY] = 37;
   s2.cpus[0][IPCTOP_CNT_INVOLUNTARY] = 16;
   s2.flows.push_back(Flow(k0, 800, 8));
@@ -753,7 +751,7 @@ TEST_F(AggregatorTest, PidFilter) {
   s.threads.push_back(Thread(100, 101, {{0, Counters(1)}}));
   s.threads.push_back(Thread(200, 201, {{1, Counters(1)}}));
   s.threads.push_back(Thread(300, 300, {{2, Counters(5)}}));
-  s.cpus[2][IPCTOP_CNT_SWITCHES] = 5;
+  s.cpus[2][IPCTOP_CNT_VOLUNTARY] = 5;
   s.flows.push_back(Flow(Key(IPCTOP_KIND_PIPE, 1, 0, 100, 101, 200, 201), 10, 1));  // from 100
   s.flows.push_back(Flow(Key(IPCTOP_KIND_PIPE, 2, 0, 200, 201, 100, 101), 20, 1));  // to 100
   s.flows.push_back(Flow(Key(IPCTOP_KIND_PIPE, 3, 0, 200, 201, 300, 300), 40, 1));  // neither
