@@ -54,6 +54,11 @@ struct file {
 	struct path f_path;
 };
 
+/* ipc.bpf.h: its first member types a slot of an fd array (fd_file). */
+struct timespec64 {
+	long long tv_sec;
+};
+
 /* shm.bpf.h: the mapping behind a futex address. */
 struct vm_area_struct {
 	struct file *vm_file;
