@@ -301,8 +301,11 @@ static long match_round(__u32 round, void *data)
 		}
 	} else {
 		if (x->dir == DIR_RECV)
+			/* A stream receive already credited its message to the
+			 * sender of the bytes it matched: the rest of it (bytes
+			 * whose send is not seen yet) must not count it again. */
 			append(q, me, true, !c->messages, c->messages ? x->bytes : left,
-			       1, c->ino);
+			       c->messages || x->prev_tid == (__u32)-1, c->ino);
 		else
 			append(q, me, false, true, c->messages ? 0 : left,
 			       c->messages ? (__u32)left : 0, 0);

@@ -28,6 +28,7 @@
 #include "failures.bpf.h"
 #include "signal.bpf.h"
 #include "shm.bpf.h"
+#include "scm.bpf.h"
 #endif
 
 #if IPCTOP_TP_BTF
@@ -95,6 +96,7 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 	 * failed IPC syscalls (and pipes created shrunk, which return 0). */
 	/* shmdt, shmctl and shmget can return 0 on success. */
 	on_shm_syscall_exit(regs, ret);
+	on_fds_received(regs, ret);
 	if (ret <= 0) {
 		dgram_recv_end(regs);
 		/* msgsnd and mq_timedsend move a message and return 0. */

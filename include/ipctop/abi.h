@@ -118,6 +118,7 @@ enum ipctop_counter {
 	IPCTOP_LOST_WAKEUP_MAP_FULL, /* a waker -> wakee pair not recorded */
 	IPCTOP_LOST_PROC_MAP_FULL,   /* a process's concurrency not tracked */
 	IPCTOP_LOST_WAKE_STAMP,      /* a wakeup's waker not stored (task storage refused) */
+	IPCTOP_LOST_FD_PASS,         /* SCM_RIGHTS descriptors beyond what one receive is looked at for */
 	IPCTOP_CNT_MAX,
 };
 #define IPCTOP_LOST_FIRST IPCTOP_LOST_FLOW_MAP_FULL
@@ -226,6 +227,7 @@ enum ipctop_rec_type {
 	IPCTOP_REC_TASK_EXIT = 3, /* a thread exited */
 	IPCTOP_REC_TASK_RENAME = 4,
 	IPCTOP_REC_SHM = 5,       /* struct ipctop_rec_shm */
+	IPCTOP_REC_FD_RECV = 6,   /* struct ipctop_rec_fd */
 };
 
 struct ipctop_rec_hdr {
@@ -274,6 +276,31 @@ struct ipctop_rec_shm {
 	__u32 flags; /* shmget's shmflg, shmat's shmflg, mmap's flags */
 	__u32 pad;
 	char name[IPCTOP_SHM_NAME_LEN]; /* mmap: the file's name (dentry), raw bytes */
+};
+
+/* ---- Descriptors passed over unix sockets (bpf/scm.bpf.h, src/model/FdPass.cpp) ---- */
+
+/*
+ * A file descriptor the task hdr.tgid/hdr.tid received with SCM_RIGHTS
+ * (seen when its recvmsg or recvmmsg returned), and the channel behind it,
+ * named as the flows name it: a pipe by its inode (dev 0), a FIFO or a file
+ * by inode and device, a unix socket by its own inode (the channel it
+ * receives on) and peer_ino (its connected peer's: the channel it sends
+ * into), a shared memory file (tmpfs, hugetlbfs) by inode and device as
+ * struct ipctop_rec_shm does.
+ */
+struct ipctop_rec_fd {
+	struct ipctop_rec_hdr hdr;
+	__u32 fd;     /* the descriptor number in the receiver */
+	__u32 kind;   /* enum ipctop_kind */
+	__u64 ino;
+	__u64 peer_ino; /* unix sockets: the connected peer's inode, else 0 */
+	__u32 dev;    /* kernel dev_t (major << 20 | minor); 0 for pipes and sockets */
+	__u32 f_mode; /* the file's f_mode: 1 readable, 2 writable */
+	__u32 flags;  /* the receive call's flags (MSG_CMSG_CLOEXEC: closed at exec) */
+	__u32 pad;
+	__u64 size;   /* shared memory files: the file's size */
+	char name[IPCTOP_SHM_NAME_LEN]; /* shared memory files: the dentry's name, raw bytes */
 };
 
 /*

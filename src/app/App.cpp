@@ -22,6 +22,7 @@
 #include "model/Aggregator.h"
 #include "nobpf/Collector.h"
 #include "probe/Probes.h"
+#include "procfs/FdInode.h"
 #include "procfs/ShmMaps.h"
 #include "render/json/Json.h"
 #include "render/tui/Driver.h"
@@ -200,6 +201,7 @@ class Tracing {
         aggregator_(names_, Filter{opts.pids}),
         last_(monotonic_s()) {
     aggregator_.set_shm_source(&shm_source_);
+    aggregator_.set_fd_source(&fd_source_);
   }
 
   // The single place where a Snapshot is produced: drain the kernel,
@@ -232,6 +234,7 @@ class Tracing {
   std::optional<std::string> output_error_;
   ProcNames names_;
   procfs::ProcShm shm_source_;  // segments attached before the start, and munmap
+  procfs::ProcFdInode fd_source_;  // received descriptors closed since (model/FdPass.cpp)
   Aggregator aggregator_;
   double last_;
   uint64_t lost_total_ = 0;

@@ -36,6 +36,7 @@ constexpr LostPoint kLostPoints[] = {
     {IPCTOP_LOST_WAKEUP_MAP_FULL, "wakeup_map_full"},
     {IPCTOP_LOST_PROC_MAP_FULL, "proc_map_full"},
     {IPCTOP_LOST_WAKE_STAMP, "wake_stamp_failed"},
+    {IPCTOP_LOST_FD_PASS, "fds_untracked"},
 };
 static_assert(std::size(kLostPoints) == IPCTOP_CNT_MAX - IPCTOP_LOST_FIRST,
               "every kernel drop point has a name");
@@ -249,6 +250,20 @@ Snapshot Aggregator::update(const KernelSample& sample, double interval_s) {
     }
   }
   shm_.refresh(sample.time);
+  // Received descriptors, in the kernel's order with the task records: a
+  // fork after the receive copies it, an exit drops it.
+  {
+    size_t t = 0, d = 0;
+    const auto& tasks = sample.records;
+    const auto& fds = sample.fd_records;
+    while (d < fds.size() || (t < tasks.size() && fdpass_.holdings())) {
+      if (d == fds.size() || (t < tasks.size() && tasks[t].ts_ns <= fds[d].ts_ns))
+        fdpass_.apply(tasks[t++]);
+      else
+        fdpass_.apply(fds[d++]);
+    }
+  }
+  fdpass_.refresh(sample.time);
 
   Snapshot snap;
   snap.time = sample.time;
@@ -442,6 +457,10 @@ Snapshot Aggregator::update(const KernelSample& sample, double interval_s) {
   }
   // Shared memory segments: size, key, creator and the attached processes.
   shm_.fill(channels, [&](uint32_t pid) { return filter_.wants(pid); });
+  for (const auto& m : fdpass_.fill(
+           channels, [&](uint32_t pid) { return filter_.wants(pid); },
+           [&](uint32_t dev, const std::string& name) { return shm_.path_for(dev, name); }))
+    objects[m.id] = {m.ino, m.dev};
   for (auto& [cid, ch] : channels) {
     std::sort(ch.endpoints.begin(), ch.endpoints.end());
     ch.endpoints.erase(
@@ -581,6 +600,9 @@ Snapshot Aggregator::update(const KernelSample& sample, double interval_s) {
   prev_malformed_ = sample.records_malformed;
   snap.lost.by_point["records_malformed"] = malformed;
   snap.lost.events += malformed;
+  const uint64_t fds_untracked = fdpass_.take_untracked();  // model/FdPass.cpp
+  snap.lost.by_point["fds_untracked"] += fds_untracked;
+  snap.lost.events += fds_untracked;
   add_failures(sample.failures, filter_, snap);  // model/Failures.cpp
   return snap;
 }

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "model/FdPass.h"
 #include "model/Sample.h"
 #include "model/Shm.h"
 #include "model/Snapshot.h"
@@ -81,6 +82,8 @@ class Aggregator {
 
   // Where shared memory attachments are read from /proc (none: records only).
   void set_shm_source(ShmSource* source) { shm_ = ShmTracker(source); }
+  // Where received descriptors are checked for a close (none: never dropped but at exit).
+  void set_fd_source(FdSource* source) { fdpass_ = FdPassTracker(source); }
 
  private:
   struct Task {
@@ -138,6 +141,7 @@ class Aggregator {
   std::unordered_map<std::string, std::string> paths_;  // channel id -> path
   std::unordered_map<uint64_t, ipctop_conn> conns_;      // TCP/UDP channel hash -> addresses
   ShmTracker shm_;  // shared memory segments and who is attached (model/Shm.cpp)
+  FdPassTracker fdpass_;  // descriptors received over unix sockets (model/FdPass.cpp)
   std::map<ipctop_wakeup_key, WakeupPrev, WakeupKeyLess> prev_wakeups_;
   std::unordered_map<uint32_t, ProcRunPrev> prev_proc_runs_;
   std::vector<std::array<uint64_t, 2>> prev_cpu_migrations_;

@@ -66,4 +66,28 @@ std::optional<ShmRecord> decode_shm_record(const void* data, size_t size) {
   return r;
 }
 
+static_assert(sizeof(ipctop_rec_fd) == 136, "received descriptor record layout");
+
+std::optional<FdRecord> decode_fd_record(const void* data, size_t size) {
+  if (!data || size != sizeof(ipctop_rec_fd)) return std::nullopt;
+  ipctop_rec_fd rec;
+  std::memcpy(&rec, data, sizeof(rec));
+  if (rec.hdr.type != IPCTOP_REC_FD_RECV || rec.hdr.size != size) return std::nullopt;
+  if (rec.kind == IPCTOP_KIND_NONE || rec.kind >= IPCTOP_KIND_MAX) return std::nullopt;
+  FdRecord r;
+  r.tgid = rec.hdr.tgid;
+  r.tid = rec.hdr.tid;
+  r.ts_ns = rec.hdr.ts_ns;
+  r.fd = rec.fd;
+  r.kind = rec.kind;
+  r.ino = rec.ino;
+  r.peer_ino = rec.peer_ino;
+  r.dev = rec.dev;
+  r.f_mode = rec.f_mode;
+  r.flags = rec.flags;
+  r.size = rec.size;
+  r.name.assign(rec.name, strnlen(rec.name, sizeof(rec.name)));
+  return r;
+}
+
 }  // namespace ipctop

@@ -16,4 +16,8 @@ std::optional<TaskRecord> decode_record(const void* data, size_t size);
 // anything malformed.
 std::optional<ShmRecord> decode_shm_record(const void* data, size_t size);
 
+// A received descriptor record (IPCTOP_REC_FD_RECV), or nullopt for
+// anything else or anything malformed.
+std::optional<FdRecord> decode_fd_record(const void* data, size_t size);
+
 }  // namespace ipctop

@@ -93,6 +93,23 @@ struct ShmRecord {
   std::string name;  // raw bytes from the kernel: hostile until sanitized
 };
 
+// A descriptor received over a unix socket (struct ipctop_rec_fd), see
+// bpf/scm.bpf.h.
+struct FdRecord {
+  uint32_t tgid = 0;
+  uint32_t tid = 0;
+  uint64_t ts_ns = 0;
+  uint32_t fd = 0;
+  uint32_t kind = 0;  // ipctop_kind
+  uint64_t ino = 0;
+  uint64_t peer_ino = 0;  // unix sockets: the connected peer's inode
+  uint32_t dev = 0;       // kernel dev_t
+  uint32_t f_mode = 0;
+  uint32_t flags = 0;  // of the receive call
+  uint64_t size = 0;
+  std::string name;  // raw bytes from the kernel: hostile until sanitized
+};
+
 struct KernelSample {
   double time = 0;  // unix seconds at the end of the interval
   std::vector<FlowSample> flows;
@@ -100,6 +117,7 @@ struct KernelSample {
   std::vector<CpuCounters> cpus;  // indexed by CPU
   std::vector<TaskRecord> records;
   std::vector<ShmRecord> shm_records;  // in ring order, interleaved with `records` by ts_ns
+  std::vector<FdRecord> fd_records;    // in ring order, interleaved with `records` by ts_ns
   // Losses that happen in user space, cumulative like the kernel counters.
   uint64_t records_malformed = 0;
   uint64_t orphan_read_bytes = 0;

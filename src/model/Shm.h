@@ -73,6 +73,10 @@ class ShmTracker {
   template <typename Wants>
   void fill(std::map<std::string, ChannelRow>& channels, Wants wants);
 
+  // The path of a POSIX shared memory file from its device and dentry name
+  // (model/FdPass.cpp names received descriptors with it).
+  std::string path_for(uint32_t dev, const std::string& name) { return posix_path(dev, name); }
+
   // Path and facts of a segment, for a channel id made from a flow.
   size_t segments() const { return segs_.size(); }
 

@@ -188,6 +188,7 @@ struct Probes::Impl {
   uint32_t ncpu = 0;
   std::vector<TaskRecord> records;
   std::vector<ShmRecord> shm_records;
+  std::vector<FdRecord> fd_records;
   uint64_t malformed = 0;
   uint64_t orphan_bytes = 0;
   uint64_t orphan_messages = 0;
@@ -218,6 +219,8 @@ struct Probes::Impl {
       self->records.push_back(std::move(*r));
     else if (auto shm = decode_shm_record(data, size))
       self->shm_records.push_back(std::move(*shm));
+    else if (auto fd = decode_fd_record(data, size))
+      self->fd_records.push_back(std::move(*fd));
     else
       ++self->malformed;
     return 0;
@@ -588,6 +591,8 @@ KernelSample Probes::drain(double unix_time) {
   im.records.clear();
   s.shm_records = std::move(im.shm_records);
   im.shm_records.clear();
+  s.fd_records = std::move(im.fd_records);
+  im.fd_records.clear();
   s.records_malformed = im.malformed;
   s.orphan_read_bytes = im.orphan_bytes;
   s.orphan_read_messages = im.orphan_messages;

@@ -35,7 +35,7 @@ void expect_flows(const json& truth, const std::vector<json>& snaps) {
     EXPECT_EQ(it->second.bytes, f.at("bytes").get<uint64_t>()) << f.dump();
     EXPECT_EQ(it->second.messages, f.at("messages").get<uint64_t>()) << f.dump();
   }
-  EXPECT_EQ(total_lost(snaps), 0u);
+  EXPECT_EQ(total_lost(snaps), 0u) << lost_points(snaps);
 }
 
 std::string flow_channel(const std::vector<json>& snaps, const json& truth, size_t i) {

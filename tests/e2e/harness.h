@@ -184,6 +184,8 @@ inline std::map<FlowId, FlowTotal> flow_totals(const std::vector<json>& snaps) {
   std::map<FlowId, FlowTotal> out;
   for (const auto& s : snaps)
     for (const auto& f : s.at("flows")) {
+      // A remote end (another test's traffic) has an address, no pid.
+      if (!f.at("src").contains("pid") || !f.at("dst").contains("pid")) continue;
       FlowId id{f.at("kind"), f.at("src").at("pid"), f.at("src").at("tid"), f.at("dst").at("pid"),
                 f.at("dst").at("tid")};
       FlowTotal& t = out[id];
@@ -193,6 +195,15 @@ inline std::map<FlowId, FlowTotal> flow_totals(const std::vector<json>& snaps) {
       for (const auto& [cpu, b] : f.at("cpus").items()) t.cpus[cpu] += b.get<uint64_t>();
       for (const auto& [cpu, b] : f.at("rx_cpus").items()) t.rx_cpus[cpu] += b.get<uint64_t>();
     }
+  return out;
+}
+
+// The drop points that lost something, for a failure message.
+inline std::string lost_points(const std::vector<json>& snaps) {
+  std::string out;
+  for (const auto& s : snaps)
+    for (const auto& [point, n] : s.at("lost").items())
+      if (n.is_number() && n.get<uint64_t>() && point != "events") out += point + "=" + n.dump() + " ";
   return out;
 }
 

@@ -226,7 +226,7 @@ void print_help() {
       "the measured ground truth as one JSON line.\n"
       "\n"
       "  --kind KIND        pipe, fifo, unix_stream, unix_dgram, unix_seqpacket, pingpong;\n"
-      "                     signal, sysv_shm, posix_shm, memfd, sem_pingpong, semop_pingpong\n"
+      "                     signal, sysv_shm, posix_shm, memfd, fdpass, sem_pingpong, semop_pingpong\n"
       "                     (these take --msgs, --size, --linger-ms and --segment posix|sysv;\n"
       "                     see tests/tools/ipcgen_shm.cpp)\n"
       "  --msgs N           messages per sender thread (pingpong: round trips; default 100)\n"

@@ -9,6 +9,9 @@
 //   posix_shm       a /dev/shm file shm_open()ed and mmap()ed by both.
 //   memfd           a memfd mapped by the parent, passed to the child over a
 //                   unix socket (SCM_RIGHTS) and mapped there.
+//   fdpass          a pipe's write end and a memfd passed to the child with
+//                   SCM_RIGHTS; after --linger-ms it writes --msgs x --size
+//                   bytes into the pipe (the parent reads), then maps the memfd.
 //   sem_pingpong    two process-shared POSIX semaphores in a shared segment
 //                   (--segment posix or sysv), N round trips; each post waits
 //                   until the peer sleeps in sem_wait, so every post wakes it.
@@ -27,6 +30,7 @@
 #include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,6 +45,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -352,6 +357,100 @@ int run_memfd(const Opts& o) {
   return 0;
 }
 
+// ---- fdpass: a pipe's write end and a memfd passed with SCM_RIGHTS ----
+
+// The child R exists before the pipe and the memfd: it gets them only
+// through SCM_RIGHTS. R acknowledges, then waits --linger-ms (a quiet
+// phase in which it holds both and has moved nothing), then writes
+// --msgs x --size bytes into the pipe, which the parent reads, then maps
+// the memfd. The truth line comes at the end, with the read calls.
+int run_fdpass(const Opts& o) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) fail("socketpair");
+  pid_t child = fork_child([&] {
+    close(sv[0]);
+    char byte;
+    char cbuf[CMSG_SPACE(2 * sizeof(int))];
+    iovec iov{&byte, 1};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf;
+    msg.msg_controllen = sizeof cbuf;
+    if (recvmsg(sv[1], &msg, MSG_CMSG_CLOEXEC) != 1) fail("recvmsg");
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(2 * sizeof(int)))
+      fail("no SCM_RIGHTS with two descriptors");
+    int fds[2];
+    std::memcpy(fds, CMSG_DATA(c), sizeof fds);
+    write_all(sv[1], "a", 1);
+    read_all(sv[1], &byte, 1);  // go
+    std::vector<char> buf(o.size, 'p');
+    for (uint64_t i = 0; i < o.msgs; ++i) write_all(fds[0], buf.data(), buf.size());
+    close(fds[0]);
+    void* p = map_fd(fds[1], 4096);
+    close(fds[1]);
+    write_all(sv[1], "m", 1);
+    read_all(sv[1], &byte, 1);  // done
+    munmap(p, 4096);
+  });
+  close(sv[1]);
+  int pfd[2];
+  if (pipe2(pfd, O_CLOEXEC) != 0) fail("pipe2");
+  int mfd = memfd_create("ipcgen-fdpass", MFD_CLOEXEC);
+  if (mfd < 0) fail("memfd_create");
+  if (ftruncate(mfd, 4096) != 0) fail("ftruncate");
+  void* p = map_fd(mfd, 4096);
+  struct stat pst {}, mst {};
+  if (fstat(pfd[0], &pst) != 0 || fstat(mfd, &mst) != 0) fail("fstat");
+  char byte = 'f';
+  char cbuf[CMSG_SPACE(2 * sizeof(int))] = {};
+  iovec iov{&byte, 1};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = cbuf;
+  msg.msg_controllen = sizeof cbuf;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(2 * sizeof(int));
+  const int pass[2] = {pfd[1], mfd};
+  std::memcpy(CMSG_DATA(c), pass, sizeof pass);
+  if (sendmsg(sv[0], &msg, 0) != 1) fail("sendmsg");
+  close(pfd[1]);
+  close(mfd);
+  read_all(sv[0], &byte, 1);  // R holds both
+  linger(o);
+  write_all(sv[0], "g", 1);
+  std::vector<char> buf(65536);
+  uint64_t bytes = 0, reads = 0;
+  for (;;) {
+    ssize_t got = read(pfd[0], buf.data(), buf.size());
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) fail("read pipe");
+    if (got == 0) break;
+    bytes += static_cast<uint64_t>(got);
+    ++reads;
+  }
+  read_all(sv[0], &byte, 1);  // R mapped the memfd
+  if (bytes != o.msgs * o.size) {
+    errno = 0;
+    fail("the pipe carried " + std::to_string(bytes) + " bytes");
+  }
+  print("{\"kind\":\"fdpass\",\"parent_pid\":" + std::to_string(getpid()) +
+        ",\"receiver_pid\":" + std::to_string(child) + ",\"pipe_ino\":" + std::to_string(pst.st_ino) +
+        ",\"memfd_ino\":" + std::to_string(mst.st_ino) + ",\"memfd_dev\":\"" +
+        std::to_string(major(mst.st_dev)) + ":" + std::to_string(minor(mst.st_dev)) +
+        "\",\"bytes\":" + std::to_string(bytes) + ",\"read_calls\":" + std::to_string(reads) + "}");
+  linger(o);
+  write_all(sv[0], "d", 1);
+  reap();
+  close(pfd[0]);
+  munmap(p, 4096);
+  return 0;
+}
+
 // ---- ping-pongs ----
 
 // Wait until thread `tid` of `pid` sleeps (state S): it is then blocked in
@@ -468,7 +567,7 @@ int run_semop_pingpong(const Opts& o) {
 }  // namespace
 
 bool ipcgen_shm_kind(std::string_view kind) {
-  return kind == "signal" || kind == "sysv_shm" || kind == "posix_shm" || kind == "memfd" ||
+  return kind == "signal" || kind == "sysv_shm" || kind == "posix_shm" || kind == "memfd" || kind == "fdpass" ||
          kind == "sem_pingpong" || kind == "semop_pingpong";
 }
 
@@ -484,6 +583,7 @@ int ipcgen_shm_main(int argc, char** argv) {
   if (o.kind == "sysv_shm") return run_sysv_shm(o);
   if (o.kind == "posix_shm") return run_posix_shm(o);
   if (o.kind == "memfd") return run_memfd(o);
+  if (o.kind == "fdpass") return run_fdpass(o);
   if (o.kind == "sem_pingpong") return run_sem_pingpong(o);
   return run_semop_pingpong(o);
 }
