@@ -90,6 +90,53 @@ TEST(Churn, ThousandsOfShortLivedProcessesAndThreadsEveryByteAndTheirEntriesExpi
   EXPECT_EQ(named, seen) << "every short-lived sender named";
 }
 
+// Pipes written and never read (`producer | head -1`) keep their data's
+// writer in the attribution queue table; once it is half full the longest
+// idle of them expire (src/probe/QueueExpiry.h), so channels in use still
+// find room. Data read after its queue expired is `unattributed`: every byte
+// is still counted.
+TEST(Churn, NeverReadPipesDoNotFillTheQueueTable) {
+  constexpr size_t kCapacity = 1024;
+  Tracer tracer({"--json", "-d", "0.5", "--max-channels", std::to_string(kCapacity)});
+  ASSERT_TRUE(tracer.wait_attached()) << tracer.err();
+  // 1500 never-read pipes in 10 s (more than the table holds), 16 pipes read
+  // only at the end, and real traffic that must stay exact meanwhile.
+  Loadgen unread({"unread", "--pipes", "1500", "--rate", "150", "--bytes", "100", "--late", "16"});
+  Loadgen load({"load", "--seconds", "10", "--kinds", "pipe,unix_stream", "--rate", "2000"});
+  json truth = load.result();
+  json u = unread.result();
+  ASSERT_TRUE(u.contains("pipe_inodes")) << u.dump();
+  std::set<uint64_t> never_read;
+  for (const auto& i : u.at("pipe_inodes")) never_read.insert(i.get<uint64_t>());
+  ASSERT_EQ(never_read.size(), 1500u);
+  size_t held = 0;
+  for (const auto& k : map_keys(tracer.pid(), "queues")) held += never_read.count(k.at("obj").get<uint64_t>());
+  // A read with no writer in its queue waits 2 s for one before it is
+  // credited to `unattributed`.
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  auto snaps = stop_and_read(tracer);
+
+  const pid_t upid = u.at("pid").get<pid_t>();
+  uint64_t late_attributed = 0;
+  for (const auto& [id, t] : flow_totals(snaps))
+    if (std::get<1>(id) == static_cast<uint64_t>(upid) && std::get<3>(id) == static_cast<uint64_t>(upid))
+      late_attributed += t.bytes;
+  const uint64_t late = u.at("late_bytes").get<uint64_t>();
+  std::printf("UNREAD: %zu of 1500 never-read pipes still in the %zu-entry queue table; queue_map_full %llu; "
+              "late reads: %llu of %llu bytes attributed, unattributed (all processes) %llu\n",
+              held, kCapacity, static_cast<unsigned long long>(lost_sum(snaps, "queue_map_full")),
+              static_cast<unsigned long long>(late_attributed), static_cast<unsigned long long>(late),
+              static_cast<unsigned long long>(unattributed_bytes(snaps)));
+  EXPECT_EQ(lost_sum(snaps, "queue_map_full"), 0u) << "the table filled up";
+  EXPECT_LE(held, kCapacity / 2) << "never-read pipes keep at most half the table";
+  EXPECT_EQ(count_mismatches(truth, snaps), 0u) << "channels in use keep their entries";
+  // The late pipes were the longest idle: their queues went first, and
+  // their data, read at the end, is in `unattributed`.
+  EXPECT_EQ(late, 16u * 100);
+  EXPECT_EQ(late_attributed, 0u);
+  EXPECT_GE(unattributed_bytes(snaps), late);
+}
+
 // ---- overload: tiny tables and ring, losses counted per drop point ----
 
 struct Overload {
