@@ -65,8 +65,13 @@ TEST(Churn, ThousandsOfShortLivedProcessesAndThreadsEveryByteAndTheirEntriesExpi
               "%zu flows, %zu threads, %zu queues; at the end: %zu, %zu, %zu\n",
               truth.at("seconds").dump().c_str(), right_after.flows, right_after.threads, right_after.queues,
               now.flows, now.threads, now.queues);
-  std::printf("CHURN: lost.events %llu, unattributed bytes %llu (all processes)\n",
-              static_cast<unsigned long long>(lost_sum(snaps, "events")),
+  std::string points;
+  if (!snaps.empty())
+    for (const auto& item : snaps.front().at("lost").items())
+      if (item.key() != "events" && lost_sum(snaps, item.key()))
+        points += " " + item.key() + "=" + std::to_string(lost_sum(snaps, item.key()));
+  std::printf("CHURN: lost.events %llu (%s), unattributed bytes %llu (all processes)\n",
+              static_cast<unsigned long long>(lost_sum(snaps, "events")), points.c_str(),
               static_cast<unsigned long long>(unattributed_bytes(snaps)));
   EXPECT_TRUE(now.none()) << "entries of exited processes left in the kernel tables";
   EXPECT_EQ(count_mismatches(truth, snaps), 0u);
