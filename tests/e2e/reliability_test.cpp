@@ -132,8 +132,13 @@ TEST(Churn, NeverReadPipesDoNotFillTheQueueTable) {
               held, kCapacity, static_cast<unsigned long long>(lost_sum(snaps, "queue_map_full")),
               static_cast<unsigned long long>(late_attributed), static_cast<unsigned long long>(late),
               static_cast<unsigned long long>(unattributed_bytes(snaps)));
+  // On a shared machine, another process that opens over a thousand
+  // channels within 2 s fills this small table by itself (seen once in 8
+  // runs, with 61 KB of others' reads in `unattributed`): rerun then.
   EXPECT_EQ(lost_sum(snaps, "queue_map_full"), 0u) << "the table filled up";
-  EXPECT_LE(held, kCapacity / 2) << "never-read pipes keep at most half the table";
+  // Each expiry pass (once a second) leaves at most half the table, those
+  // idle less than 2 s aside; pipes keep coming at 150/s in between.
+  EXPECT_LE(held, kCapacity * 3 / 4) << "never-read pipes keep about half the table";
   EXPECT_EQ(count_mismatches(truth, snaps), 0u) << "channels in use keep their entries";
   // The late pipes were the longest idle: their queues went first, and
   // their data, read at the end, is in `unattributed`.
