@@ -1,6 +1,10 @@
 #include "probe/Probes.h"
 
 #include <ifaddrs.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/eventfd.h>
 #include <linux/capability.h>
 #include <netinet/in.h>
 #include <sys/stat.h>
@@ -19,9 +23,11 @@
 #include <functional>
 #include <unordered_map>
 #include <map>
+#include <mutex>
 #include <regex>
 #include <set>
 #include <string_view>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -29,6 +35,7 @@
 #include "ipctop_raw.skel.h"
 #include "model/Decode.h"
 #include "probe/Overrides.h"
+#include "probe/QueueExpiry.h"
 
 namespace ipctop::probe {
 
@@ -193,8 +200,44 @@ struct Probes::Impl {
   uint64_t orphan_bytes = 0;
   uint64_t orphan_messages = 0;
   double last_queue_gc_ns = 0;
+  uint32_t max_channels = 0;  // the queues table's capacity (src/probe/QueueExpiry.h)
+
+  // The lifecycle ring's reader (start_reader): ring consumption, and the
+  // records, shm_records and malformed it fills, are under ring_mutex.
+  std::mutex ring_mutex;
+  std::thread reader;
+  int reader_stop_fd = -1;  // an eventfd: written to end the reader
+  // Records the reader holds for the next drain at most (64 bytes each):
+  // beyond it the reader pauses, the kernel ring fills up and its drops are
+  // counted as ringbuf_full, so memory stays bounded.
+  static constexpr size_t kMaxPendingRecords = 1 << 18;
+
+  void read_ring() {
+    const int ring_fd = ring_buffer__epoll_fd(ring);
+    for (;;) {
+      pollfd fds[2] = {{ring_fd, POLLIN, 0}, {reader_stop_fd, POLLIN, 0}};
+      if (::poll(fds, 2, -1) < 0 && errno != EINTR) return;
+      if (fds[1].revents) return;
+      {
+        std::lock_guard lock(ring_mutex);
+        if (records.size() + shm_records.size() < kMaxPendingRecords) ring_buffer__consume(ring);
+      }
+      // Let records gather for a moment: one wakeup per batch, not per
+      // record (the kernel notifies only a reader that has caught up).
+      // 10 ms of records is far below what the ring holds.
+      pollfd stop = {reader_stop_fd, POLLIN, 0};
+      if (::poll(&stop, 1, 10) > 0) return;
+    }
+  }
 
   ~Impl() {
+    if (reader.joinable()) {
+      const uint64_t one = 1;
+      ssize_t written = write(reader_stop_fd, &one, sizeof(one));  // cannot fail: one add to a fresh counter
+      (void)written;
+      reader.join();
+    }
+    if (reader_stop_fd >= 0) close(reader_stop_fd);
     if (ring) ring_buffer__free(ring);
     for (auto* l : links) bpf_link__destroy(l);
     if (obj) bpf_object__close(obj);
@@ -557,6 +600,7 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
   impl->flows_fd = fd("flows");
   impl->threads_fd = fd("threads");
   impl->queues_fd = fd("queues");
+  impl->max_channels = config.max_channels;
   impl->counters_fd = fd("counters");
   impl->epoch_fd = fd("epoch");
   impl->failures_fd = fd("failures");
@@ -577,23 +621,49 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
   return probes;
 }
 
-int Probes::poll(int timeout_ms) { return ring_buffer__poll(impl_->ring, timeout_ms); }
+int Probes::poll(int timeout_ms) {
+  if (impl_->reader.joinable()) return ::poll(nullptr, 0, timeout_ms) < 0 ? -errno : 0;
+  std::lock_guard lock(impl_->ring_mutex);
+  return ring_buffer__poll(impl_->ring, timeout_ms);
+}
 
-int Probes::epoll_fd() const { return ring_buffer__epoll_fd(impl_->ring); }
+int Probes::epoll_fd() const { return impl_->reader.joinable() ? -1 : ring_buffer__epoll_fd(impl_->ring); }
+
+std::string Probes::start_reader() {
+  Impl& im = *impl_;
+  if (im.reader.joinable()) return "";
+  im.reader_stop_fd = eventfd(0, EFD_CLOEXEC);
+  if (im.reader_stop_fd < 0) return fmt::format("eventfd: {}", strerror(errno));
+  // Signals go to the main thread, whose waits they must interrupt.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  try {
+    im.reader = std::thread([&im] { im.read_ring(); });
+  } catch (const std::system_error& e) {
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    return fmt::format("cannot start the ring reader: {}", e.what());
+  }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return "";
+}
 
 KernelSample Probes::drain(double unix_time) {
   Impl& im = *impl_;
-  ring_buffer__consume(im.ring);
-  im.advance_epoch();
   KernelSample s;
+  {
+    std::lock_guard lock(im.ring_mutex);
+    ring_buffer__consume(im.ring);
+    im.advance_epoch();
+    s.records = std::move(im.records);
+    im.records.clear();
+    s.shm_records = std::move(im.shm_records);
+    im.shm_records.clear();
+    s.fd_records = std::move(im.fd_records);
+    im.fd_records.clear();
+    s.records_malformed = im.malformed;
+  }
   s.time = unix_time;
-  s.records = std::move(im.records);
-  im.records.clear();
-  s.shm_records = std::move(im.shm_records);
-  im.shm_records.clear();
-  s.fd_records = std::move(im.fd_records);
-  im.fd_records.clear();
-  s.records_malformed = im.malformed;
   s.orphan_read_bytes = im.orphan_bytes;
   s.orphan_read_messages = im.orphan_messages;
 
@@ -662,6 +732,7 @@ KernelSample Probes::drain(double unix_time) {
   // exited while the maps were read has a flow in this sample, and its
   // fork record (committed before it ran) must be in it too, or it would
   // be named from /proc, where it is already gone.
+  std::lock_guard lock(im.ring_mutex);
   ring_buffer__consume(im.ring);
   for (auto& r : im.records) s.records.push_back(std::move(r));
   im.records.clear();
@@ -683,37 +754,40 @@ void Probes::collect_garbage(const GcPlan& plan) {
   if (im.proc_runs_fd >= 0)
     for (uint32_t tgid : plan.tgids) bpf_map_delete_elem(im.proc_runs_fd, &tgid);
 
-  // Attribution queues: a pending read older than this had a writer ipctop
-  // never saw (it wrote before ipctop started, or its queue entry expired);
-  // an idle empty queue is dropped; data nobody reads expires after longer.
-  constexpr double kOrphanReadNs = 2e9, kIdleEmptyNs = 10e9, kUnreadNs = 300e9;
+  // Attribution queues: src/probe/QueueExpiry.h says which expire (by age,
+  // and under pressure when the table fills up).
+  const QueueExpiryPolicy policy;
   const double now = monotonic_ns();
   if (im.queues_fd < 0 || now - im.last_queue_gc_ns < 1e9) return;
   im.last_queue_gc_ns = now;
   // Epochs older than the longest idle threshold are not needed any more.
   while (im.epoch_start_ns.size() > 2 &&
-         now - std::next(im.epoch_start_ns.begin())->second > 2 * kUnreadNs)
+         now - std::next(im.epoch_start_ns.begin())->second > 2 * policy.unread_ns)
     im.epoch_start_ns.erase(im.epoch_start_ns.begin());
+  std::vector<ipctop_queue_key> keys;
+  std::vector<QueueState> states;
+  im.for_each_entry(im.queues_fd, sizeof(ipctop_queue_key), sizeof(ipctop_queue), false,
+                    [&](const uint8_t* key, const uint8_t* value) {
+                      ipctop_queue q;
+                      std::memcpy(&q, value, sizeof(q));
+                      ipctop_queue_key k;
+                      std::memcpy(&k, key, sizeof(k));
+                      keys.push_back(k);
+                      states.push_back({q.len == 0, q.reads != 0, im.idle_ns(q.last_epoch, now)});
+                    });
   std::vector<ipctop_queue_key> expired;
-  im.for_each_entry(
-      im.queues_fd, sizeof(ipctop_queue_key), sizeof(ipctop_queue), false,
-      [&](const uint8_t* key, const uint8_t* value) {
-        ipctop_queue q;
-        std::memcpy(&q, value, sizeof(q));
-        double idle = im.idle_ns(q.last_epoch, now);
-        if (!((q.len == 0 && idle > kIdleEmptyNs) || (q.len && q.reads && idle > kOrphanReadNs) ||
-              (q.len && !q.reads && idle > kUnreadNs)))
-          return;
-        ipctop_queue_key k;
-        std::memcpy(&k, key, sizeof(k));
-        expired.push_back(k);
-      });
+  for (size_t i : plan_queue_expiry(states, im.max_channels, policy)) expired.push_back(keys[i]);
+  const double min_idle_ns = std::min(policy.orphan_read_ns, policy.pressure_idle_ns);
   for (const auto& k : expired) {
     ipctop_queue q;
     // Read under the queue's lock so a concurrent update is not half seen.
     if (bpf_map_lookup_elem_flags(im.queues_fd, &k, &q, BPF_F_LOCK) != 0) continue;
-    if (im.idle_ns(q.last_epoch, now) < kOrphanReadNs) continue;  // active again
-    if (bpf_map_delete_elem(im.queues_fd, &k) != 0) continue;
+    if (im.idle_ns(q.last_epoch, now) < min_idle_ns) continue;  // active again
+    // Take it out and read it in one step (kernel 5.14+), so a read appended
+    // between the look and the delete is still credited below.
+    if (bpf_map_lookup_and_delete_elem_flags(im.queues_fd, &k, &q, BPF_F_LOCK) != 0 &&
+        (errno == ENOENT || bpf_map_delete_elem(im.queues_fd, &k) != 0))
+      continue;
     if (!q.reads) continue;
     for (uint32_t i = 0; i < q.len && i < IPCTOP_QUEUE_SEGS; ++i) {
       const ipctop_seg& seg = q.seg[(q.head + i) % IPCTOP_QUEUE_SEGS];

@@ -61,11 +61,20 @@ class Probes {
   const Report& report() const { return report_; }
 
   // Wait up to timeout_ms for lifecycle records; returns -EINTR on a signal.
+  // Once start_reader() has run, it only waits (the reader consumes).
   int poll(int timeout_ms);
 
   // The ring buffer's epoll fd, readable when records wait: to wait on it
-  // together with other fds (the TUI's keyboard), then poll(0).
+  // together with other fds (the TUI's keyboard), then poll(0). -1 once
+  // start_reader() has run.
   int epoll_fd() const;
+
+  // Consume the lifecycle ring from a thread of its own from now on, so a
+  // slow interval (thousands of rows to render, a machine that gives
+  // ipctop little CPU) does not leave the ring to overflow. Call it after
+  // dropping capabilities: the thread inherits the caller's. Returns an
+  // error message, or "" (then the ring is read by poll() as before).
+  std::string start_reader();
 
   // Read every counter (cumulative) and take the records gathered so far.
   KernelSample drain(double unix_time);

@@ -1,13 +1,17 @@
 // The soak: ipctop --json under a minute of sustained IPC load from every
 // kind at once (tests/tools/loadgen), with exact totals, no loss, and its
 // memory and CPU measured. Labelled `soak`: packaging/run-tests.sh runs it
-// in the normal build only.
+// for a minute in the normal build and for 20 s under the sanitizers.
 //
 // Environment knobs for runs by hand: IPCTOP_SOAK_SECONDS (default 60),
 // IPCTOP_SOAK_RATE (IPC syscalls per second asked of the generator, default
 // 250000), IPCTOP_SOAK_MIN_RATE (the rate the run must reach, default
 // 200000: on a machine shared with other work the generator may not get the
 // CPU for it, so lower it there; the rate reached is always printed).
+// packaging/run-tests.sh also runs it under ASan + UBSan + LSan with
+// IPCTOP_SOAK_SECONDS=20: exact totals and no loss are asserted there too,
+// the memory and CPU bounds are not (ASan's quarantine holds freed memory,
+// about 200 MiB more after 20 s, and its checks cost CPU); leaks are LSan's.
 #include <cmath>
 #include <cstdio>
 
@@ -15,6 +19,18 @@
 
 namespace e2e {
 namespace {
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
 
 uint64_t env_u64(const char* name, uint64_t fallback) {
   const char* v = std::getenv(name);
@@ -91,6 +107,10 @@ TEST(Soak, SustainedLoadEveryKindExactNoLossBoundedMemory) {
   EXPECT_EQ(count_mismatches(truth, snaps), 0u) << "every byte and message, exactly";
   EXPECT_EQ(lost_sum(snaps, "events"), 0u);
   EXPECT_GE(achieved, static_cast<double>(min_rate)) << "set IPCTOP_SOAK_MIN_RATE on a busy machine";
+  if (kSanitized) {
+    std::printf("SOAK: sanitized build: memory and CPU printed, not bounded\n");
+    return;
+  }
   // Bounded and flat: well under the 64 MiB budget, and after warm-up it
   // grows by no more than allocator noise.
   EXPECT_LE(rss_max, 64u * 1024);

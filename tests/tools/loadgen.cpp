@@ -5,12 +5,16 @@
 //
 //   loadgen load  --seconds S [--kinds pipe,fifo,...] [--pairs N] [--size B] [--rate R]
 //   loadgen churn --procs N [--threads T] [--bytes B] [--parallel P]
+//   loadgen unread --pipes N [--rate R] [--bytes B] [--late K]
 //
 // load: N sender/receiver process pairs per kind move B-byte messages for S
 // seconds, paced to R IPC syscalls per second in total (0: as fast as they
 // can). churn: N short-lived processes, each starting T short-lived threads
 // one after the other; thread i writes B bytes to a pipe its process reads,
 // then the process reports to the parent over a pipe of its own and exits.
+// unread: N pipes, R per second, each written B bytes and closed unread (as
+// `producer | head -1` leaves them); K more are written first and read only
+// at the end, after the N.
 // Names and paths can be made hostile (--comm-hex, --tag-hex) to test how
 // they are shown. Everything is bounded in time; children die with the
 // parent (PR_SET_PDEATHSIG).
@@ -72,7 +76,8 @@ bool is_stream(Kind k) { return k == Kind::pipe || k == Kind::fifo || k == Kind:
                "loadgen: %s\n"
                "usage: loadgen load --seconds S [--kinds K,K] [--pairs N] [--size B] [--rate R]\n"
                "                    [--comm-hex HEX] [--tag-hex HEX]\n"
-               "       loadgen churn --procs N [--threads T] [--bytes B] [--parallel P]\n",
+               "       loadgen churn --procs N [--threads T] [--bytes B] [--parallel P]\n"
+               "       loadgen unread --pipes N [--rate R] [--bytes B] [--late K]\n",
                msg.c_str());
   std::exit(2);
 }
@@ -538,6 +543,69 @@ int run_churn(const ChurnOptions& o) {
   return 0;
 }
 
+// ---- unread ----
+
+struct UnreadOptions {
+  uint32_t pipes = 1000;
+  uint32_t rate = 200;
+  uint32_t bytes = 100;
+  uint32_t late = 0;
+};
+
+uint64_t inode_of(int fd) {
+  struct stat st {};
+  if (fstat(fd, &st) != 0) die_errno("fstat");
+  return st.st_ino;
+}
+
+int run_unread(const UnreadOptions& o) {
+  const pid_t me = getpid();
+  const double start = now_s();
+  const std::vector<char> buf(o.bytes, 'u');
+  std::vector<std::pair<int, int>> late;
+  std::string late_inodes, inodes;
+  for (uint32_t i = 0; i < o.late; ++i) {
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0) die_errno("pipe");
+    write_all(p[1], buf.data(), buf.size());
+    late.emplace_back(p[0], p[1]);
+    late_inodes += (i ? "," : "") + std::to_string(inode_of(p[0]));
+  }
+  for (uint32_t i = 0; i < o.pipes; ++i) {
+    sleep_s(start + static_cast<double>(i) / o.rate - now_s());
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0) die_errno("pipe");
+    write_all(p[1], buf.data(), buf.size());
+    inodes += (i ? "," : "") + std::to_string(inode_of(p[0]));
+    close(p[0]);
+    close(p[1]);
+  }
+  // The late readers: their data waited the whole run.
+  uint64_t late_bytes = 0, late_reads = 0;
+  std::vector<char> in(o.bytes);
+  for (auto [r, w] : late) {
+    size_t got = 0;
+    while (got < o.bytes) {
+      ssize_t n = read(r, in.data(), in.size() - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) die_errno("late read");
+      got += static_cast<size_t>(n);
+      ++late_reads;
+    }
+    late_bytes += got;
+    close(r);
+    close(w);
+  }
+  std::string out = "{\"mode\":\"unread\",\"pid\":" + std::to_string(me) +
+                    ",\"seconds\":" + std::to_string(now_s() - start) + ",\"pipes\":" +
+                    std::to_string(o.pipes) + ",\"unread_bytes\":" +
+                    std::to_string(uint64_t{o.pipes} * o.bytes) + ",\"late_bytes\":" +
+                    std::to_string(late_bytes) + ",\"late_reads\":" + std::to_string(late_reads) +
+                    ",\"pipe_inodes\":[" + inodes + "],\"late_inodes\":[" + late_inodes + "]}\n";
+  write_all(1, out.data(), out.size());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -547,6 +615,7 @@ int main(int argc, char** argv) {
   const std::string_view mode = argv[1];
   LoadOptions lo;
   ChurnOptions co;
+  UnreadOptions uo;
   for (int i = 2; i < argc; ++i) {
     std::string_view opt = argv[i];
     if (i + 1 >= argc) usage("option " + std::string(opt) + " needs a value");
@@ -587,6 +656,14 @@ int main(int argc, char** argv) {
       co.bytes = static_cast<uint32_t>(parse_u64(opt, v, 1, 1 << 20));
     } else if (mode == "churn" && opt == "--parallel") {
       co.parallel = static_cast<uint32_t>(parse_u64(opt, v, 1, 64));
+    } else if (mode == "unread" && opt == "--pipes") {
+      uo.pipes = static_cast<uint32_t>(parse_u64(opt, v, 1, 1000000));
+    } else if (mode == "unread" && opt == "--rate") {
+      uo.rate = static_cast<uint32_t>(parse_u64(opt, v, 1, 1000000));
+    } else if (mode == "unread" && opt == "--bytes") {
+      uo.bytes = static_cast<uint32_t>(parse_u64(opt, v, 1, 4096));
+    } else if (mode == "unread" && opt == "--late") {
+      uo.late = static_cast<uint32_t>(parse_u64(opt, v, 0, 256));
     } else {
       usage("unknown option '" + std::string(opt) + "' for mode '" + std::string(mode) + "'");
     }
@@ -597,5 +674,6 @@ int main(int argc, char** argv) {
     return run_load(lo);
   }
   if (mode == "churn") return run_churn(co);
+  if (mode == "unread") return run_unread(uo);
   usage("unknown mode '" + std::string(mode) + "'");
 }
