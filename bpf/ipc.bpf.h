@@ -41,6 +41,17 @@ enum res { RES_NONE = 0, RES_CHAN, RES_INET, RES_FILE };
  */
 const volatile bool files_enabled SEC(".rodata.files") = false;
 
+/*
+ * Set by the loader when the fexit variant of the pipe data path (pipe.bpf.h)
+ * is loaded and attached: reads and writes of pipes and FIFOs are then
+ * counted there, and transfer() leaves them alone so nothing counts twice.
+ * splice, tee, vmsplice and sendfile move pipe data without the kernel's
+ * pipe read and write functions: they say so with XFER_SPLICE and stay here.
+ */
+const volatile bool pipe_fexit SEC(".rodata.pipe") = false;
+#define XFER_SPLICE 0x100
+#define XFER_DIR 0xff
+
 /* struct mmsghdr in the user ABI (LP64): 56-byte msghdr, then msg_len. */
 #define MMSGHDR_SIZE 64
 #define MMSGHDR_LEN_OFF 56
@@ -383,6 +394,9 @@ __noinline int file_transfer(__u64 ino, __u32 dev, __u32 dir, __u64 bytes); /* f
  */
 __noinline long transfer(unsigned long fd, __u32 dir, __u64 bytes, __u32 ops)
 {
+	bool spliced = dir & XFER_SPLICE;
+
+	dir &= XFER_DIR;
 	struct file *f = fd_file(current_task(), fd);
 	struct chan c = {};
 
@@ -391,6 +405,10 @@ __noinline long transfer(unsigned long fd, __u32 dir, __u64 bytes, __u32 ops)
 		return 0;
 	switch (resolve(f, dir, &c)) {
 	case RES_CHAN:
+		/* Counted at fexit of the pipe functions (pipe.bpf.h). */
+		if (pipe_fexit && !spliced &&
+		    (c.kind == IPCTOP_KIND_PIPE || c.kind == IPCTOP_KIND_FIFO))
+			return 0;
 		break;
 	case RES_INET:
 		/* Handled by the caller (xfer), which keeps the stack of
@@ -419,7 +437,7 @@ static __always_inline void xfer(unsigned long fd, __u32 dir, __u64 bytes, __u32
 	long inet_file = transfer(fd, dir, bytes, ops);
 
 	if (inet_file)
-		net_transfer(inet_file, dir, bytes, ops);
+		net_transfer(inet_file, dir & XFER_DIR, bytes, ops);
 }
 
 /* Sum msg_len over the first `n` entries of a user mmsghdr vector. */
@@ -497,17 +515,17 @@ static __always_inline void on_syscall_exit(struct pt_regs *regs, long ret)
 		return;
 	case NR_splice:
 		/* splice(fd_in, off_in, fd_out, ...) moves data out of one, into the other. */
-		xfer(syscall_arg(regs, 0), DIR_RECV, ret, 1);
-		xfer(syscall_arg(regs, 2), DIR_SEND, ret, 1);
+		xfer(syscall_arg(regs, 0), DIR_RECV | XFER_SPLICE, ret, 1);
+		xfer(syscall_arg(regs, 2), DIR_SEND | XFER_SPLICE, ret, 1);
 		return;
 	case NR_tee:
 		/* tee(fd_in, fd_out, ...) duplicates: nothing is consumed from fd_in. */
-		xfer(syscall_arg(regs, 1), DIR_SEND, ret, 1);
+		xfer(syscall_arg(regs, 1), DIR_SEND | XFER_SPLICE, ret, 1);
 		return;
 	case NR_sendfile:
 		/* sendfile(out_fd, in_fd, ...) */
-		xfer(syscall_arg(regs, 1), DIR_RECV, ret, 1);
-		xfer(syscall_arg(regs, 0), DIR_SEND, ret, 1);
+		xfer(syscall_arg(regs, 1), DIR_RECV | XFER_SPLICE, ret, 1);
+		xfer(syscall_arg(regs, 0), DIR_SEND | XFER_SPLICE, ret, 1);
 		return;
 	case NR_msgrcv:
 		/* MSG_COPY reads a message without removing it. */
@@ -532,8 +550,8 @@ static __always_inline void on_syscall_exit(struct pt_regs *regs, long ret)
 		fd0 = syscall_arg(regs, 0);
 		f = fd_file(current_task(), fd0);
 		if (f)
-			xfer(fd0, BPF_CORE_READ(f, f_mode) & FMODE_WRITE ? DIR_SEND : DIR_RECV,
-				 ret, 1);
+			xfer(fd0, (BPF_CORE_READ(f, f_mode) & FMODE_WRITE ? DIR_SEND : DIR_RECV) |
+				 XFER_SPLICE, ret, 1);
 		return;
 	}
 	}

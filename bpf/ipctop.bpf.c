@@ -29,6 +29,7 @@
 #include "signal.bpf.h"
 #include "shm.bpf.h"
 #include "scm.bpf.h"
+#include "pipe.bpf.h"
 #endif
 
 #if IPCTOP_TP_BTF
@@ -137,6 +138,25 @@ int BPF_PROG(handle_signal_generate, int sig, struct kernel_siginfo *info,
 	     struct task_struct *task, int group, int result)
 {
 	on_signal_generate(sig, info, task, result);
+	return 0;
+}
+
+/*
+ * The pipe data path's fexit variant (pipe.bpf.h). The loader points these
+ * at anon_pipe_write/anon_pipe_read where the kernel has those names, and
+ * does not load them where fexit is refused (sys_exit counts pipes then).
+ */
+SEC("fexit/pipe_write")
+int BPF_PROG(handle_pipe_write, struct kiocb *iocb, struct iov_iter *from, long ret)
+{
+	on_pipe_rw(iocb, ret, DIR_SEND);
+	return 0;
+}
+
+SEC("fexit/pipe_read")
+int BPF_PROG(handle_pipe_read, struct kiocb *iocb, struct iov_iter *to, long ret)
+{
+	on_pipe_rw(iocb, ret, DIR_RECV);
 	return 0;
 }
 

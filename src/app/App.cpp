@@ -13,6 +13,7 @@
 #include <iostream>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "app/Outputs.h"
 #include "app/Privileges.h"
@@ -79,6 +80,28 @@ void print_features(const probe::Report& r, std::ostream& out) {
     out << fmt::format("  {:<22} {:<24} {:<8} {:<9} {}\n", p.name, p.tracepoint,
                        p.attached ? p.variant : "MISSING", p.essential ? "essential" : "optional",
                        p.reason);
+}
+
+// --features --json: the same report as one JSON object, for scripts (the
+// kernel-matrix run records which pipe data variant was active from it).
+void print_features_json(const probe::Report& r, std::ostream& out) {
+  nlohmann::json j;
+  j["btf"] = {{"path", r.btf_path}, {"present", r.btf_present}};
+  j["capabilities"] = r.capabilities;
+  j["possible_cpus"] = r.possible_cpus;
+  j["kernel"] = nlohmann::json::object();
+  for (const auto& [feature, found] : r.kernel) j["kernel"][feature] = found;
+  j["object_variant"] = r.object_variant;
+  j["passed_over"] = r.notes;
+  j["probes"] = nlohmann::json::array();
+  for (const auto& p : r.probes)
+    j["probes"].push_back({{"name", p.name},
+                           {"hook", p.tracepoint},
+                           {"variant", p.attached ? p.variant : ""},
+                           {"attached", p.attached},
+                           {"essential", p.essential},
+                           {"reason", p.reason}});
+  out << j.dump(2) << '\n';
 }
 
 // The current limits, to diagnose an interval's failed IPC syscalls: read
@@ -384,8 +407,12 @@ int run_features(const cli::Options& opts) {
     std::cerr << "ipctop: " << err->message << '\n';
     return kExitCannotTrace;
   }
-  print_features(std::get<std::unique_ptr<probe::Probes>>(started)->report(), std::cout);
-  return 0;
+  const auto& report = std::get<std::unique_ptr<probe::Probes>>(started)->report();
+  if (opts.json)
+    print_features_json(report, std::cout);
+  else
+    print_features(report, std::cout);
+  return std::cout.good() ? 0 : 1;
 }
 
 }  // namespace

@@ -384,6 +384,7 @@ Options:
       --raw                exact numbers instead of KiB/MiB/GiB and k/M (live view, limits)
       --no-color           live view without colors (also when NO_COLOR is set)
       --features           show what this kernel offers and which probe variant runs
+                           (with --json: as one JSON object)
       --max-flows N        kernel flow table size (default 65536)
       --max-threads N      kernel thread table size (default 32768)
       --max-channels N     kernel attribution queue table size (default 16384)

@@ -31,7 +31,7 @@ std::set<std::string> list(const char* name) {
 
 Overrides Overrides::from_environment() {
   return {flag("IPCTOP_FORCE_NO_BTF"), flag("IPCTOP_FORCE_NO_TP_BTF"), list("IPCTOP_FORCE_NO_TRACEPOINT"),
-          list("IPCTOP_FORCE_REFUSE")};
+          list("IPCTOP_FORCE_REFUSE"), flag("IPCTOP_FORCE_NO_FEXIT")};
 }
 
 }  // namespace ipctop::probe

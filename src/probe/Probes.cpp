@@ -122,6 +122,101 @@ double monotonic_ns() {
   return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
 }
 
+// The pipe data path's fexit variant (bpf/pipe.bpf.h): each program and the
+// kernel functions it can hook, newest name first. 6.15 renamed them for
+// anonymous pipes (FIFOs reach them through fifo_pipe_*): the name is taken
+// from the running kernel's BTF, never from its version.
+struct PipeHook {
+  const char* program;
+  const char* functions[2];
+};
+constexpr PipeHook kPipeHooks[] = {
+    {"handle_pipe_write", {"anon_pipe_write", "pipe_write"}},
+    {"handle_pipe_read", {"anon_pipe_read", "pipe_read"}},
+};
+
+struct PipePlan {
+  bool usable = false;
+  std::string functions[std::size(kPipeHooks)];
+  std::string why;  // why not, when not usable
+};
+
+// Whether the kernel loads an fexit program on the function with BTF id
+// `btf_id`: a two-instruction program, so a refusal (EPERM where fexit is
+// locked down) costs no verification of the real ones. Returns 0 or errno.
+int probe_fexit(int btf_id) {
+  const bpf_insn insns[] = {
+      {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .src_reg = 0, .off = 0, .imm = 0},
+      {.code = BPF_JMP | BPF_EXIT, .dst_reg = 0, .src_reg = 0, .off = 0, .imm = 0},
+  };
+  LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FEXIT,
+              .attach_btf_id = static_cast<__u32>(btf_id));
+  int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "ipctop_fexit", "GPL", insns, std::size(insns),
+                         &opts);
+  if (fd < 0) return errno ? errno : EINVAL;
+  close(fd);
+  return 0;
+}
+
+PipePlan plan_pipe_hooks(const btf* vmlinux, const Overrides& forced) {
+  PipePlan plan;
+  if (forced.no_fexit) {
+    plan.why = "fexit refused by the kernel: Permission denied (forced by IPCTOP_FORCE_NO_FEXIT)";
+    return plan;
+  }
+  for (size_t i = 0; i < std::size(kPipeHooks); ++i) {
+    const PipeHook& h = kPipeHooks[i];
+    if (forced.refuse.contains(h.program)) {
+      plan.why = fmt::format("{} refused by the kernel: Permission denied (forced by "
+                             "IPCTOP_FORCE_REFUSE)",
+                             h.program);
+      return plan;
+    }
+    int id = -1;
+    for (const char* f : h.functions) {
+      id = btf__find_by_name_kind(vmlinux, f, BTF_KIND_FUNC);
+      if (id > 0) {
+        plan.functions[i] = f;
+        break;
+      }
+    }
+    if (id <= 0) {
+      plan.why = fmt::format("kernel BTF has no function {} or {}", h.functions[0], h.functions[1]);
+      return plan;
+    }
+    if (int err = probe_fexit(id)) {
+      plan.why = fmt::format("fexit on {} refused by the kernel: {}", plan.functions[i],
+                             strerror(err));
+      return plan;
+    }
+  }
+  plan.usable = true;
+  return plan;
+}
+
+bool is_pipe_hook(std::string_view program) {
+  return std::any_of(std::begin(kPipeHooks), std::end(kPipeHooks),
+                     [&](const PipeHook& h) { return program == h.program; });
+}
+
+// Attach the pipe hooks of a loaded object; on failure, none stays attached.
+std::string attach_pipe_hooks(bpf_object* obj, std::vector<bpf_link*>& links) {
+  std::vector<bpf_link*> made;
+  for (const auto& h : kPipeHooks) {
+    bpf_program* prog = bpf_object__find_program_by_name(obj, h.program);
+    bpf_link* link = prog ? bpf_program__attach(prog) : nullptr;
+    if (!link) {
+      std::string why = fmt::format("{}: attach failed: {}", h.program,
+                                    prog ? strerror(errno) : "not in the object");
+      for (auto* l : made) bpf_link__destroy(l);
+      return why;
+    }
+    made.push_back(link);
+  }
+  links.insert(links.end(), made.begin(), made.end());
+  return "";
+}
+
 bool has_capability(const __user_cap_data_struct (&data)[2], int cap) {
   return data[cap / 32].effective & (1u << (cap % 32));
 }
@@ -477,8 +572,15 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
        kernel_has("bpf_loop_proto", BTF_KIND_VAR) || kernel_has("bpf_loop", BTF_KIND_FUNC)
            ? "yes"
            : "not found in BTF (5.17+ needed by the IPC probes)"},
-      {"kprobes/fentry", "not used: only BTF-typed and raw tracepoints, no tracefs"},
   };
+  const PipePlan pipe = plan_pipe_hooks(vmlinux, forced);
+  report.kernel.emplace_back(
+      "fexit", pipe.usable ? fmt::format("yes: pipe data counted at {} and {}", pipe.functions[0],
+                                         pipe.functions[1])
+                           : fmt::format("no: {}; pipe data counted at sys_exit", pipe.why));
+  report.kernel.emplace_back("kprobes", "not used: BTF-typed tracepoints and fexit only, no tracefs");
+  std::string pipe_why = pipe.why;  // why the fexit variant is not in use
+  bool pipe_attached = false;
 
   auto impl = std::make_unique<Impl>();
   impl->ncpu = report.possible_cpus;
@@ -530,8 +632,41 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
                                "IPCTOP_FORCE_REFUSE)");
         if (disabled.contains(p.program)) bpf_program__set_autoload(prog, false);
       }
+      // The pipe hooks go together (a write without its read would
+      // unbalance the queues), and the sys_exit path skips pipes only when
+      // they are in (bpf/ipc.bpf.h: pipe_fexit).
+      bool pipe_on = pipe.usable;
+      for (const auto& h : kPipeHooks) pipe_on = pipe_on && !disabled.contains(h.program);
+      for (size_t i = 0; i < std::size(kPipeHooks); ++i) {
+        bpf_program* prog = bpf_object__find_program_by_name(obj, kPipeHooks[i].program);
+        if (!prog) {
+          pipe_on = false;
+        } else if (!pipe_on || bpf_program__set_attach_target(prog, 0, pipe.functions[i].c_str())) {
+          pipe_on = false;
+          bpf_program__set_autoload(prog, false);
+        }
+      }
+      if (!pipe_on)
+        for (const auto& h : kPipeHooks)
+          if (bpf_program* prog = bpf_object__find_program_by_name(obj, h.program))
+            bpf_program__set_autoload(prog, false);
+      if (auto* ro = bpf_object__find_map_by_name(obj, ".rodata.pipe")) {
+        const bool on = pipe_on;
+        bpf_map__set_initial_value(ro, &on, sizeof(on));
+      }
       libbpf_log().clear();
       if (bpf_object__load(obj) == 0) {
+        if (pipe_on) {
+          std::string why = attach_pipe_hooks(obj, impl->links);
+          if (!why.empty()) {
+            // Loaded but not attached: load again without them, so the
+            // sys_exit path counts pipes.
+            bpf_object__close(obj);
+            for (const auto& h : kPipeHooks) disabled.try_emplace(h.program, why);
+            continue;
+          }
+        }
+        pipe_attached = pipe_on;
         impl->obj = obj;
         break;
       }
@@ -547,6 +682,10 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
         std::string verifier = log.substr(0, log.find("-- END PROG LOAD LOG"));
         disabled[m[1]] =
             fmt::format("refused by the kernel: {} ({})", strerror(err), last_lines(verifier, 2));
+        if (is_pipe_hook(m[1].str())) {
+          const std::string why = fmt::format("{} {}", m[1].str(), disabled[m[1]]);
+          for (const auto& h : kPipeHooks) disabled[h.program] = why;
+        }
         continue;
       }
       refused |= err == EPERM;
@@ -576,6 +715,30 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
       }
       report.probes.push_back(std::move(st));
     }
+    // Pipe and FIFO data: fexit on the kernel's pipe functions when it
+    // loaded and attached, else the syscall-exit path (ipc_syscalls).
+    ProbeStatus pd{"pipe_data", "", false, "", false, ""};
+    if (pipe_attached) {
+      pd.tracepoint = fmt::format("{}/{}", pipe.functions[0], pipe.functions[1]);
+      pd.variant = "fexit";
+      pd.attached = true;
+      pd.reason = "first choice; fexit loads here: the pipe comes from the kiocb, io_uring and "
+                  "AIO are seen too";
+    } else {
+      if (pipe.usable)
+        if (auto it = disabled.find(kPipeHooks[0].program); it != disabled.end())
+          pipe_why = it->second;
+      if (pipe_why.empty()) pipe_why = "fexit not in this variant";
+      const ProbeStatus* sys = nullptr;
+      for (const auto& st : report.probes)
+        if (st.name == "ipc_syscalls") sys = &st;
+      pd.tracepoint = "sys_exit";
+      pd.attached = sys && sys->attached;
+      pd.variant = pd.attached ? sys->variant : "";
+      pd.reason = pd.attached ? fmt::format("{}: counted at sys_exit (ipc_syscalls)", pipe_why)
+                              : fmt::format("{}; ipc_syscalls not attached either", pipe_why);
+    }
+    report.probes.push_back(std::move(pd));
     break;
   }
   btf__free(vmlinux);

@@ -57,6 +57,22 @@ struct Exit {
   int code = -1;
 };
 
+// How much slower than this machine the tests run: IPCTOP_TEST_TIME_SCALE
+// (1 to 20, default 1), set by tests/kernel-matrix/guest.sh under QEMU's TCG
+// emulation. It stretches timeouts only, never what a test expects to count.
+inline int time_scale() {
+  const char* v = std::getenv("IPCTOP_TEST_TIME_SCALE");
+  long scale = v ? std::strtol(v, nullptr, 10) : 1;
+  return static_cast<int>(scale < 1 ? 1 : scale > 20 ? 20 : scale);
+}
+
+// Space-separated arguments, for test traces.
+inline std::string fmt_args(const std::vector<std::string>& args) {
+  std::string out;
+  for (const auto& a : args) out += (out.empty() ? "" : " ") + a;
+  return out;
+}
+
 // Wait for `pid` at most `timeout`; on timeout SIGKILL it (it is ours) and
 // report it as not exited.
 inline Exit wait_bounded(pid_t pid, std::chrono::milliseconds timeout) {
@@ -163,7 +179,7 @@ inline json run_ipcgen(const std::vector<std::string>& args) {
   std::vector<std::string> argv{IPCGEN_BIN};
   argv.insert(argv.end(), args.begin(), args.end());
   pid_t pid = spawn(argv, dir.file("out"), dir.file("err"));
-  Exit e = wait_bounded(pid, std::chrono::seconds(60));
+  Exit e = wait_bounded(pid, std::chrono::seconds(60 * time_scale()));
   EXPECT_TRUE(e.exited && e.code == 0) << "ipcgen failed: " << read_file(dir.file("err"));
   auto lines = parse_ndjson(read_file(dir.file("out")));
   return lines.empty() ? json::object() : lines.front();

@@ -10,7 +10,10 @@
 #
 # BUILD_DIR defaults to ./build (configure and build it first); OUT_DIR to
 # /var/tmp/ipctop-kernel-matrix/out. GTEST_FILTER selects tests (default: all
-# e2e tests); GUEST_TIMEOUT (seconds, default 1800) bounds the whole run.
+# e2e tests); FORCED_FILTER the tests run a second time with the tracepoint
+# variant of the pipe data path forced (IPCTOP_FORCE_NO_FEXIT=1; default: the
+# flow tests, the pipe variant tests and the churn test; "-" skips that pass);
+# GUEST_TIMEOUT (seconds, default 2700) bounds the whole run.
 # Needs root (apt-get download, KVM) and about 300 MB in /var/tmp.
 set -euo pipefail
 if [ "$(id -u)" -ne 0 ]; then
@@ -22,7 +25,8 @@ build=$(realpath "${1:-build}")
 cache=/var/tmp/ipctop-kernel-matrix
 out=$(realpath -m "${2:-$cache/out}")
 filter=${GTEST_FILTER:-*}
-timeout_s=${GUEST_TIMEOUT:-1800}
+forced_filter=${FORCED_FILTER:-Flows.*:PipeVariants.*:Churn.*}
+timeout_s=${GUEST_TIMEOUT:-2700}
 
 for f in "$build/ipctop" "$build/tests/ipctop_e2e_tests"; do
   [ -x "$f" ] || { echo "run.sh: $f missing: build first (cmake -S . -B build && cmake --build build)" >&2; exit 2; }
@@ -84,10 +88,19 @@ echo "$repo/tests/kernel-matrix/guest.sh" > initramfs/guest-script
 # The guest's instructions, through the out share.
 mkdir -p "$out"
 rm -f "$out"/*
-cat > "$out/env" <<EOF
+write_env() {
+  # Under TCG the guest runs about ten times slower: the tests stretch their
+  # timeouts (never their expectations) by IPCTOP_TEST_TIME_SCALE.
+  local scale=1
+  [ "${accel[1]}" = tcg ] && scale=${TIME_SCALE:-8}
+  cat > "$out/env" <<EOF
 BUILD=$build
-FILTER=$filter
+FILTER='$filter'
+FORCED_FILTER='$forced_filter'
+TIME_SCALE=$scale
+ACCEL=${accel[1]}
 EOF
+}
 
 # KVM when it really works here (a VM that cannot initialise it exits at
 # once; one that can waits, stopped, until the timeout).
@@ -103,6 +116,7 @@ kvm_rc=0
 boot() {
   echo "== booting $pkg ($release) under QEMU (${accel[1]}), results in $out"
   rm -f "$out/status" "$out/console.log"
+  write_env
   timeout "$timeout_s" qemu-system-x86_64 "${accel[@]}" -m 2048 -smp 2 -nographic -no-reboot \
     -kernel "$vmlinuz" -initrd initramfs.cpio.gz \
     -append "earlyprintk=serial,ttyS0 console=ttyS0 rdinit=/init panic=-1 loglevel=4 no_timer_check" -nic none \
@@ -135,4 +149,8 @@ if [ ! -f "$out/status" ]; then
   exit 1
 fi
 echo "== guest kernel $(cat "$out/uname" 2>/dev/null): e2e exit status $(cat "$out/status")"
+grep -h "pipe_data" "$out/features.txt" "$out/features-forced.txt" 2>/dev/null | sed 's/^ */== /'
+for log in "$out/e2e.log" "$out/e2e-forced.log"; do
+  [ -f "$log" ] && echo "== $(basename "$log"): $(grep -E '^\[  (PASSED|FAILED)  \] [0-9]' "$log" | tr '\n' ' ')"
+done
 exit "$(cat "$out/status")"

@@ -49,7 +49,14 @@ constexpr std::uint32_t max_threads = 128;
 constexpr std::uint32_t max_size = PIPE_BUF;
 constexpr std::uint64_t max_msgs = 100'000'000;
 constexpr std::uint64_t max_linger_ms = 600'000;
-constexpr unsigned timeout_s = 30;
+// Scaled by IPCTOP_TEST_TIME_SCALE (1 to 20), which slow machines set: the
+// kernel-matrix guest under QEMU's TCG emulation runs about ten times slower.
+unsigned scaled_timeout_s() {
+  const char* v = std::getenv("IPCTOP_TEST_TIME_SCALE");
+  long scale = v ? std::strtol(v, nullptr, 10) : 1;
+  return 30 * static_cast<unsigned>(std::clamp(scale, 1L, 20L));
+}
+const unsigned timeout_s = scaled_timeout_s();
 constexpr auto connect_window = 5s;
 constexpr auto retry_pause = 10ms;
 
