@@ -355,9 +355,10 @@ int run_trace(const cli::Options& opts) {
   // Least privilege: everything privileged is open by now.
   if (auto problem = drop_capabilities_after_attach())
     std::cerr << "ipctop: warning: could not drop every capability: " << *problem << '\n';
-  // After the drop: the ring's reader thread inherits the reduced set.
+  // After the drop: threads keep the capabilities they were created with.
   if (std::string problem = probes->start_reader(); !problem.empty())
     std::cerr << "ipctop: warning: " << problem << "; reading the ring between intervals\n";
+  outputs->start_serving();
   Tracing tracing(*probes, opts, *outputs);
   if (opts.json || opts.no_tui) {
     for (const auto& p : probes->report().probes)

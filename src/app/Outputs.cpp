@@ -46,7 +46,7 @@ std::variant<std::unique_ptr<Outputs>, std::string> Outputs::open(const cli::Opt
     out->health_ = {IPCTOP_VERSION, probes_attached, probes_total};
     Outputs* self = out.get();
     auto started =
-        render::prom::HttpServer::start(opts.prometheus->host, opts.prometheus->port, [self] {
+        render::prom::HttpServer::listen(opts.prometheus->host, opts.prometheus->port, [self] {
           std::lock_guard lock(self->prom_mutex_);
           return self->metrics_->render(self->health_);
         });
@@ -55,6 +55,10 @@ std::variant<std::unique_ptr<Outputs>, std::string> Outputs::open(const cli::Opt
     std::cerr << fmt::format("ipctop: serving Prometheus metrics at {}\n", out->server_->url());
   }
   return out;
+}
+
+void Outputs::start_serving() {
+  if (server_) server_->serve();
 }
 
 Outputs::~Outputs() {

@@ -20,10 +20,13 @@ namespace ipctop::app {
 
 class Outputs {
  public:
-  // Creates the files and starts the server; an error names the option and the cause.
+  // Creates the files and listens for Prometheus; an error names the option and the cause.
   static std::variant<std::unique_ptr<Outputs>, std::string> open(const cli::Options& opts,
                                                                   size_t probes_attached,
                                                                   size_t probes_total);
+  // Starts the Prometheus server's thread: after the capability drop, so
+  // the thread has the reduced set.
+  void start_serving();
   ~Outputs();
 
   // An error stops the run: a recording the user asked for is not dropped silently.

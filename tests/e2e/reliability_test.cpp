@@ -334,7 +334,8 @@ TEST(Faults, NothingPinnedNoFileWritten) {
 uint64_t hex_mask(const std::string& s) { return std::stoull(s, nullptr, 16); }
 
 TEST(Privileges, CapabilitiesDroppedOnceAttachedAndTracingGoesOn) {
-  Tracer tracer({"--json", "-d", "0.3"});
+  // With every thread ipctop can start: the ring reader and the Prometheus server.
+  Tracer tracer({"--json", "-d", "0.3", "--prometheus", "127.0.0.1:0"});
   ASSERT_TRUE(tracer.wait_attached()) << tracer.err();
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   const pid_t pid = tracer.pid();
@@ -351,6 +352,16 @@ TEST(Privileges, CapabilitiesDroppedOnceAttachedAndTracingGoesOn) {
   EXPECT_EQ(bnd & ~kept, 0u) << "an exec could not regain them";
   EXPECT_EQ(status_field(pid, "NoNewPrivs"), "1");
   EXPECT_EQ(status_field(pid, "CapAmb"), "0000000000000000");
+  // Capabilities are per thread: every thread has dropped them.
+  size_t threads = 0;
+  for (const auto& t : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+    const std::string status = read_file(t.path() / "status");
+    const auto at = status.find("CapEff:\t");
+    ASSERT_NE(at, std::string::npos);
+    EXPECT_EQ(hex_mask(status.substr(at + 8, 16)) & ~kept, 0u) << "thread " << t.path();
+    ++threads;
+  }
+  EXPECT_GE(threads, 3u) << "main, ring reader and Prometheus server";
   // The held programs, maps and ring keep working without CAP_BPF.
   json truth = run_ipcgen({"--kind", "unix_dgram", "--msgs", "400", "--size", "99"});
   auto snaps = stop_and_read(tracer);

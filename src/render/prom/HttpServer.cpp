@@ -101,7 +101,7 @@ std::string serialize(const HttpResponse& r) {
   return out;
 }
 
-std::variant<std::unique_ptr<HttpServer>, std::string> HttpServer::start(
+std::variant<std::unique_ptr<HttpServer>, std::string> HttpServer::listen(
     const std::string& host, uint16_t port, std::function<std::string()> metrics) {
   const bool v6 = host.find(':') != std::string::npos;
   sockaddr_storage addr{};
@@ -129,7 +129,7 @@ std::variant<std::unique_ptr<HttpServer>, std::string> HttpServer::start(
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   // [::] means IPv6 only; 0.0.0.0 is the way to ask for IPv4.
   if (v6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 || listen(fd, 16) != 0) {
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 || ::listen(fd, 16) != 0) {
     std::string msg = fmt::format("cannot listen on {}: {}", shown, strerror(errno));
     if (errno == EADDRINUSE) msg += " (choose another port)";
     if (errno == EADDRNOTAVAIL) msg += " (no interface has this address)";
@@ -155,13 +155,23 @@ HttpServer::HttpServer(int listen_fd, int wake_fd, std::string host, uint16_t po
       wake_fd_(wake_fd),
       host_(std::move(host)),
       port_(port),
-      metrics_(std::move(metrics)) {
+      metrics_(std::move(metrics)) {}
+
+std::variant<std::unique_ptr<HttpServer>, std::string> HttpServer::start(
+    const std::string& host, uint16_t port, std::function<std::string()> metrics) {
+  auto made = listen(host, port, std::move(metrics));
+  if (auto* server = std::get_if<std::unique_ptr<HttpServer>>(&made)) (*server)->serve();
+  return made;
+}
+
+void HttpServer::serve() {
+  if (thread_.joinable()) return;
   // Signals go to the main thread, whose poll they must interrupt: the
   // server thread starts with every signal blocked.
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, &old);
-  thread_ = std::thread([this] { serve(); });
+  thread_ = std::thread([this] { run(); });
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
@@ -180,7 +190,7 @@ std::string HttpServer::url() const {
             : fmt::format("http://{}:{}/metrics", host_, port_);
 }
 
-void HttpServer::serve() {
+void HttpServer::run() {
   for (;;) {
     pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
     if (poll(fds, 2, -1) < 0) {

@@ -35,8 +35,15 @@ std::string serialize(const HttpResponse& r);
 class HttpServer {
  public:
   // host: a numeric IPv4 or IPv6 address (no brackets); port 0 picks a free one.
+  // Binds and listens (a port below 1024 needs privileges); serve() starts
+  // the thread that answers, which ipctop does once it dropped them (a
+  // thread keeps the capabilities it was created with).
+  static std::variant<std::unique_ptr<HttpServer>, std::string> listen(
+      const std::string& host, uint16_t port, std::function<std::string()> metrics);
+  // listen(), then serve().
   static std::variant<std::unique_ptr<HttpServer>, std::string> start(
       const std::string& host, uint16_t port, std::function<std::string()> metrics);
+  void serve();  // starts the server thread; once
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -48,7 +55,7 @@ class HttpServer {
  private:
   HttpServer(int listen_fd, int wake_fd, std::string host, uint16_t port,
              std::function<std::string()> metrics);
-  void serve();
+  void run();
   void handle(int conn);
 
   int listen_fd_ = -1;
