@@ -13,6 +13,7 @@ packages=(
   netcat-openbsd iproute2
   libclang-rt-14-dev
   python3-prometheus-client graphviz curl
+  bpftrace  # bench/: the comparison tracer
 )
 missing=()
 for p in "${packages[@]}"; do
