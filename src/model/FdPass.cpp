@@ -96,8 +96,9 @@ std::vector<FdPassTracker::Made> FdPassTracker::fill(std::map<std::string, Chann
           ch.size = h.size;
         }
       }
+      const uint32_t tid = h.tid;  // clang 14 cannot capture a structured binding
       auto e = std::find_if(ch.endpoints.begin(), ch.endpoints.end(), [&](const EndpointRow& x) {
-        return x.pid == pid && x.tid == h.tid && x.role == "received";
+        return x.pid == pid && x.tid == tid && x.role == "received";
       });
       if (e == ch.endpoints.end()) {
         ch.endpoints.push_back({pid, h.tid, "received", {}});
