@@ -264,35 +264,51 @@ static __always_inline void shm_pend(struct task_struct *waker, struct task_stru
 	p->n = n + 1;
 }
 
+struct shm_credit_ctx {
+	struct match m;
+	struct shm_pending pend;
+	__u32 kind, dev;
+};
+
+static long shm_credit_wakee(__u64 i, void *data)
+{
+	struct shm_credit_ctx *x = data;
+
+	if (i >= x->pend.n || i >= SHM_PENDING_MAX)
+		return 1;
+	x->m.dst_tgid = x->pend.wakee[i].tgid;
+	x->m.dst_tid = x->pend.wakee[i].tid;
+	x->m.dst_cpu = x->pend.wakee[i].cpu;
+	credit_sync(&x->m, x->kind, x->dev);
+	return 0;
+}
+
 /* The waker's process-shared futex syscall returned: credit its wakeups. */
 static __noinline int shm_futex_exit(void)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
 	struct shm_pending *p = bpf_map_lookup_elem(&shm_pending, &tid);
-	struct shm_pending pend;
 	struct shm_vma v = {};
-	struct match m = {};
+	struct shm_credit_ctx x = {};
 
 	if (!p)
 		return 0;
-	pend = *p;
+	x.pend = *p;
 	bpf_map_delete_elem(&shm_pending, &tid);
-	if (!shm_resolve(bpf_get_current_task_btf(), pend.uaddr, &v) || !v.kind)
+	if (!shm_resolve(bpf_get_current_task_btf(), x.pend.uaddr, &v) || !v.kind)
 		return 0; /* no file: private memory, not shared between processes */
-	m.src_tgid = id >> 32;
-	m.src_tid = tid;
-	m.src_cpu = pend.src_cpu;
-	m.msgs = 1;
-	m.chan_ino = v.ino;
-	for (int i = 0; i < SHM_PENDING_MAX; i++) {
-		if (i >= pend.n)
-			break;
-		m.dst_tgid = pend.wakee[i].tgid;
-		m.dst_tid = pend.wakee[i].tid;
-		m.dst_cpu = pend.wakee[i].cpu;
-		credit_sync(&m, v.kind, v.dev);
-	}
+	x.m.src_tgid = id >> 32;
+	x.m.src_tid = tid;
+	x.m.src_cpu = x.pend.src_cpu;
+	x.m.msgs = 1;
+	x.m.chan_ino = v.ino;
+	x.kind = v.kind;
+	x.dev = v.dev;
+	/* bpf_loop, not a for loop: clang closes that loop with a fall-through
+	 * into its header, which Linux 6.1's verifier refuses as a "back-edge"
+	 * (bpf/check_cfg61.py fails the build on such loops). */
+	bpf_loop(SHM_PENDING_MAX, shm_credit_wakee, &x, 0);
 	return 0;
 }
 

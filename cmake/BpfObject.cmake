@@ -3,6 +3,8 @@
 # so the build never reads the build machine's running kernel.
 find_program(BPF_CLANG NAMES clang clang-14 REQUIRED)
 find_program(BPFTOOL NAMES bpftool PATHS /usr/sbin /sbin REQUIRED)
+find_program(BPF_OBJDUMP NAMES llvm-objdump llvm-objdump-14 REQUIRED)
+find_package(Python3 REQUIRED COMPONENTS Interpreter)
 
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
   set(BPF_TARGET_ARCH x86)
@@ -27,7 +29,9 @@ function(bpf_object name src)
     COMMAND ${BPF_CLANG} -g -O2 -target bpf -D__TARGET_ARCH_${BPF_TARGET_ARCH} ${defs}
             -Wall -Werror -I${PROJECT_SOURCE_DIR}/include -I${CMAKE_CURRENT_SOURCE_DIR}
             -idirafter /usr/include/${BPF_MULTIARCH} -c ${src} -o ${obj}
-    DEPENDS ${src} ${ARG_DEPENDS}
+    # Loops Linux 6.1's verifier would refuse fail the build here.
+    COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/bpf/check_cfg61.py ${BPF_OBJDUMP} ${obj}
+    DEPENDS ${src} ${ARG_DEPENDS} ${PROJECT_SOURCE_DIR}/bpf/check_cfg61.py
     COMMENT "BPF ${name}" VERBATIM)
   add_custom_command(OUTPUT ${skel}
     COMMAND ${BPFTOOL} gen skeleton ${obj} name ${name} > ${skel}
