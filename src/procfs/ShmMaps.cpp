@@ -59,7 +59,9 @@ std::vector<ShmMapping> shm_mappings(std::string_view maps) {
     std::string_view line = maps.substr(0, nl);
     maps.remove_prefix(nl == std::string_view::npos ? maps.size() : nl + 1);
     auto m = parse_maps_line(line);
-    if (!m || m->perms[3] != 's' || m->inode == 0) continue;
+    // A SysV segment's inode is its shmid, and shmid 0 is a real segment
+    // (the first one created after boot, or with kernel.shm_next_id=0).
+    if (!m || m->perms[3] != 's' || (m->inode == 0 && !m->path.starts_with("/SYSV"))) continue;
     ShmMapping s;
     s.ino = m->inode;
     s.start = m->start;

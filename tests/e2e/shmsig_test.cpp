@@ -1,7 +1,10 @@
 // Privileged end-to-end tests of signals and shared memory: the real probes,
 // real processes sending real signals and sharing real segments, compared
 // with the generator's own ground truth.
+#include <fstream>
+#include <optional>
 #include <set>
+#include <sstream>
 
 #include "harness.h"
 
@@ -103,9 +106,38 @@ TEST(Signals, EveryAcknowledgedSignalCountedWithItsNumber) {
   EXPECT_EQ(total_lost(snaps), 0u);
 }
 
-TEST(Shm, SysvSegmentWithSizeKeyCreatorAndBothAttached) {
+// Sets kernel.shm_next_id for the next shmget and restores it (the kernel
+// resets it to -1 once it is used; this puts back -1 if it was not).
+class NextShmid {
+ public:
+  explicit NextShmid(int id) { set(id); }
+  ~NextShmid() { set(-1); }
+
+ private:
+  static void set(int id) {
+    std::ofstream("/proc/sys/kernel/shm_next_id") << id << "\n";
+  }
+};
+
+void check_sysv_segment(bool shmid_zero) {
   json truth;
+  std::optional<NextShmid> next;
+  if (shmid_zero) {
+    // A segment with id 0 would make that shmget fail: only on a machine without one.
+    bool taken = false;
+    std::istringstream lines(read_file("/proc/sysvipc/shm"));
+    for (std::string line; std::getline(lines, line);) {
+      std::istringstream in(line);
+      std::string key, id;
+      if (in >> key >> id && id == "0") taken = true;
+    }
+    if (taken) GTEST_SKIP() << "a SysV segment with shmid 0 exists";
+    next.emplace(0);
+  }
   auto snaps = trace_gen({"--kind", "sysv_shm", "--size", "123456", "--linger-ms", "1500"}, truth);
+  if (shmid_zero) {
+    EXPECT_EQ(truth.at("shmid"), 0) << truth.dump();
+  }
   auto rows = channel_rows(snaps, "sysv_shm:" + std::to_string(truth.at("shmid").get<int>()));
   ASSERT_FALSE(rows.empty()) << truth.dump();
   EXPECT_TRUE(seen_with_both(rows, truth)) << rows.back().dump();
@@ -118,6 +150,13 @@ TEST(Shm, SysvSegmentWithSizeKeyCreatorAndBothAttached) {
   EXPECT_TRUE(attached(rows.back()).empty()) << rows.back().dump();
   EXPECT_EQ(rows.back().at("removed"), true);
 }
+
+TEST(Shm, SysvSegmentWithSizeKeyCreatorAndBothAttached) { check_sysv_segment(false); }
+
+// shmid 0 (the first segment after boot) is also the inode number in
+// /proc/<pid>/maps; ipctop's first scan of the maps once took it for no file
+// and dropped both attachments.
+TEST(Shm, SysvSegmentWithShmidZero) { check_sysv_segment(true); }
 
 TEST(Shm, SysvSegmentAttachedBeforeIpctopStarts) {
   TempDir dir;

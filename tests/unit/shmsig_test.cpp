@@ -395,6 +395,19 @@ TEST(ShmMaps, ParsesSharedMappings) {
   EXPECT_FALSE(m[4].shm_path);
 }
 
+TEST(ShmMaps, SysvSegmentWithShmidZeroIsAMapping) {
+  // The first SysV segment after boot has shmid 0, its inode in maps; a
+  // shared mapping of another file with inode 0 is nothing to follow.
+  const char* maps =
+      "7f0000000000-7f0000010000 rw-s 00000000 00:01 0 /SYSV1c00429e (deleted)\n"
+      "7f0000020000-7f0000021000 rw-s 00000000 00:05 0 /weird\n";
+  auto m = procfs::shm_mappings(maps);
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0].kind, Kind::sysv_shm);
+  EXPECT_EQ(m[0].ino, 0u);
+  EXPECT_EQ(m[0].start, 0x7f0000000000u);
+}
+
 TEST(ShmMaps, ParsesSysvipcShmByColumnName) {
   const char* text =
       "       key      shmid perms                  size  cpid  lpid nattch   uid   gid  cuid  "
