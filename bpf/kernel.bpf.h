@@ -86,6 +86,7 @@ struct cfs_rq {
 
 struct sched_entity {
 	unsigned long long sum_exec_runtime;
+	unsigned long long prev_sum_exec_runtime; /* sum_exec_runtime when last picked (fair class) */
 	unsigned long long nr_migrations;
 	struct cfs_rq *cfs_rq; /* CONFIG_FAIR_GROUP_SCHED */
 };
@@ -133,6 +134,7 @@ struct task_struct {
 	struct signal_struct *signal;
 	int pid;
 	int tgid;
+	unsigned int policy;
 	unsigned int __state;
 	char comm[16];
 	struct task_struct *real_parent;

@@ -72,6 +72,8 @@ struct cpu_state {
 	 * left to do. */
 	__u32 dgram_tid;
 	__u32 dgram_seq;
+	__u32 switched; /* a switch was seen on this CPU since attach */
+	__u32 pad;
 };
 
 struct {

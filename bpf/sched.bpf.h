@@ -4,6 +4,9 @@
 #define IPCTOP_SCHED_BPF_H
 
 #define PF_KTHREAD 0x00200000
+#define SCHED_NORMAL 0
+#define SCHED_BATCH 3
+#define SCHED_IDLE 5
 
 /*
  * Migrations per CPU: slot 2*cpu counts tasks moved onto the CPU, 2*cpu+1
@@ -318,18 +321,38 @@ static __always_inline void on_sched_switch(bool preempt, struct task_struct *pr
 	bool voluntary = !preempt && task_state(prev) != 0;
 	bool has_run_delay = bpf_core_field_exists(prev->sched_info.run_delay);
 	bool timed = false, counted = false;
+	__u32 counted_tgid = 0;
 	__u64 ran = 0, waited = 0, now = 0;
 
 	/* update_curr() has just brought prev's run time up to date. */
 	if (cpu) {
+		/* The process of the task last switched in leaves this CPU
+		 * (prev's, unless that task's switch out was not traced). */
+		counted = cpu->in_counted;
+		counted_tgid = cpu->in_tgid;
 		if (cpu->in_tid == tid && tid) {
 			ran = KREAD(prev, se.sum_exec_runtime) - cpu->in_runtime;
 			if (has_run_delay) {
 				waited = KREAD(prev, sched_info.run_delay) - cpu->in_run_delay;
 				timed = true;
 			}
-			counted = cpu->in_counted;
+		} else if (tid && cpu->switched) {
+			/*
+			 * The switch that put prev here was not traced: some
+			 * kernels leave a task's switches out of sched_switch
+			 * (seen here for a sandbox's own agent threads), so the
+			 * next switch-out is of a task ipctop never saw come in.
+			 * Its run is then the scheduler's own figure since it was
+			 * picked, kept by the fair class only.
+			 */
+			__u32 policy = KREAD(prev, policy);
+
+			if (policy == SCHED_NORMAL || policy == SCHED_BATCH || policy == SCHED_IDLE)
+				ran = KREAD(prev, se.sum_exec_runtime) -
+				      KREAD(prev, se.prev_sum_exec_runtime);
+			count(IPCTOP_CNT_SWITCHES_UNTRACED, 1);
 		}
+		cpu->switched = 1;
 		cpu->seq++;
 		cpu->in_tid = next_tid;
 		cpu->in_tgid = next_tgid;
@@ -339,11 +362,12 @@ static __always_inline void on_sched_switch(bool preempt, struct task_struct *pr
 #if IPCTOP_TP_BTF
 		now = rq_clock_of(next_tid ? next : prev);
 		if (counted)
-			proc_run_update(tgid, false, now);
+			proc_run_update(counted_tgid, false, now);
 		cpu->in_counted = next_tid && multi_threaded(next) &&
 				  proc_run_update(next_tgid, true, now);
 #else
 		(void)counted;
+		(void)counted_tgid;
 		(void)now;
 #endif
 	}

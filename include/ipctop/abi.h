@@ -98,7 +98,9 @@ struct ipctop_thread_val {
  * All counters are monotonic: user space computes deltas and never resets.
  */
 enum ipctop_counter {
-	IPCTOP_CNT_SWITCHES = 0, /* unused: voluntary + involuntary */
+	/* Switches out of a task whose switch onto the CPU the kernel did not
+	 * trace (see bpf/sched.bpf.h); its run is still counted. */
+	IPCTOP_CNT_SWITCHES_UNTRACED = 0,
 	IPCTOP_CNT_VOLUNTARY,
 	IPCTOP_CNT_INVOLUNTARY,
 	/* Bytes and messages consumed whose flow could not be recorded. */

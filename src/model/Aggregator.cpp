@@ -287,6 +287,7 @@ Snapshot Aggregator::update(const KernelSample& sample, double interval_s) {
     row.ctx_switches = d[IPCTOP_CNT_VOLUNTARY] + d[IPCTOP_CNT_INVOLUNTARY];
     row.voluntary = d[IPCTOP_CNT_VOLUNTARY];
     row.involuntary = d[IPCTOP_CNT_INVOLUNTARY];
+    row.switches_untraced = d[IPCTOP_CNT_SWITCHES_UNTRACED];
   }
   // Busy time per CPU from the threads' run time on it; idle is the rest.
   std::vector<uint64_t> busy_ns(ncpu);

@@ -145,6 +145,8 @@ struct CpuRow {
   uint64_t migrations = 0;  // tasks that arrived on this CPU from another
   LatencyRow runq_latency;
   uint64_t migrations_out = 0;  // tasks moved from this CPU to another
+  // Switches out of a task whose switch in the kernel did not trace.
+  uint64_t switches_untraced = 0;
 };
 
 // Bytes sent by threads on src_cpu and received by threads on dst_cpu.

@@ -141,6 +141,7 @@ Snapshot FixedSnapshot() {
   ipctop::LatencyRow runq{5, 4, 70, 70, {{4, 3}, {8, 1}, {128, 1}}};
   s.cpus[0].migrations = 3;
   s.cpus[0].migrations_out = 1;
+  s.cpus[0].switches_untraced = 2;
   s.cpus[0].runq_latency = runq;
   s.processes[0].oncpu_ns = 1500000;
   s.processes[0].parallelism = 0.003;

@@ -190,6 +190,7 @@ json head_json(const Snapshot& snap) {
                     {"rx_bytes", c.rx_bytes},
                     {"migrations", c.migrations},
                     {"migrations_out", c.migrations_out},
+                    {"switches_untraced", c.switches_untraced},
                     {"runq_latency_us", latency_json(c.runq_latency)}});
   json failures = json::array();
   for (const auto& f : snap.failures) failures.push_back(failure_json(f));

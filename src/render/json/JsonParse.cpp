@@ -296,6 +296,7 @@ CpuRow cpu_row(const json& v, const std::string& w) {
   c.rx_bytes = unsigned_field(v, w, "rx_bytes");
   c.migrations = unsigned_field(v, w, "migrations");
   c.migrations_out = unsigned_field(v, w, "migrations_out");
+  c.switches_untraced = unsigned_field(v, w, "switches_untraced");
   c.runq_latency = latency(v, w, "runq_latency_us");
   return c;
 }
