@@ -4,6 +4,11 @@
  * exit, add the return value of the IPC syscalls to a per-CPU hash keyed by
  * tgid; count context switches in a per-CPU array. Built by bench/run.py
  * against the running kernel's vmlinux.h (bench only).
+ *
+ * With the loader's "wake" argument, also the least a tracer of wakeups must
+ * do (the "floor_wake" mode): at every sched_waking, count the wakeup in a
+ * per-CPU hash keyed by (waker tgid, wakee tgid). ipctop needs that hook for
+ * waker -> wakee pairs, wakeup latency and futex wakeups on shared memory.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -71,5 +76,26 @@ int BPF_PROG(floor_sched_switch, bool preempt, struct task_struct *prev,
 
 	if (c)
 		*c += 1;
+	return 0;
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u64);
+} wakeups SEC(".maps");
+
+SEC("tp_btf/sched_waking")
+int BPF_PROG(floor_sched_waking, struct task_struct *p)
+{
+	__u64 key = (bpf_get_current_pid_tgid() >> 32) << 32 | (__u32)p->tgid;
+	__u64 *v, one = 1;
+
+	v = bpf_map_lookup_elem(&wakeups, &key);
+	if (v)
+		*v += 1;
+	else
+		bpf_map_update_elem(&wakeups, &key, &one, BPF_NOEXIST);
 	return 0;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Loader for the floor aggregator (floor.bpf.c): attach, print "attached",
+ * Loader for the floor aggregator (floor.bpf.c): attach (the sched_waking
+ * program too when argv[2] is "wake"), print "attached",
  * then once per interval (default 1 s, like ipctop -d 1) read the per-tgid
  * totals and the switch count and print one summary line, until SIGINT or
  * SIGTERM.
@@ -33,8 +34,10 @@ int main(int argc, char **argv)
 	vals = calloc((size_t)ncpu, sizeof(*vals));
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	skel = floor_bpf__open_and_load();
-	if (!skel || floor_bpf__attach(skel)) {
+	skel = floor_bpf__open();
+	if (skel && !(argc > 2 && strcmp(argv[2], "wake") == 0))
+		bpf_program__set_autoload(skel->progs.floor_sched_waking, false);
+	if (!skel || floor_bpf__load(skel) || floor_bpf__attach(skel)) {
 		fprintf(stderr, "floor: cannot load or attach: %s\n", strerror(errno));
 		return 1;
 	}
