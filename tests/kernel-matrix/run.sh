@@ -110,9 +110,9 @@ kvm_rc=0
   -monitor none </dev/null >/dev/null 2>&1 || kvm_rc=$?; }
 [ "$kvm_rc" -eq 124 ] && accel=(-accel kvm -cpu host)
 [ "${QEMU_ACCEL:-}" = tcg ] && accel=(-accel tcg -cpu max)
-# One boot; with KVM, a guest that prints no kernel banner within 60 s is
-# taken as a nested KVM that does not really work (as on Firecracker hosts),
-# and the run falls back to TCG.
+# One boot; with KVM, a guest that prints no kernel banner within 60 s, or
+# a QEMU that exits before the kernel starts, is taken as a nested KVM that
+# does not really work (as on Firecracker hosts), and the run falls back to TCG.
 boot() {
   echo "== booting $pkg ($release) under QEMU (${accel[1]}), results in $out"
   rm -f "$out/status" "$out/console.log"
@@ -140,6 +140,13 @@ boot() {
   done
   local rc=0
   wait "$qemu" 2>/dev/null || rc=$?
+  # A nested KVM can also make QEMU abort at once (a refused MSR write).
+  if [ "${accel[1]}" = kvm ] && ! grep -q "Linux version" "$out/console.log"; then
+    echo "run.sh: QEMU under KVM stopped before the kernel started (exit $rc): retrying with TCG" >&2
+    accel=(-accel tcg -cpu max)
+    boot
+    return
+  fi
   if [ "$rc" -eq 124 ]; then echo "run.sh: the guest timed out after $timeout_s s" >&2; fi
   tail -15 "$out/console.log"
 }
