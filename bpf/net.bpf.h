@@ -201,6 +201,86 @@ static __noinline void net_credit_remote(const struct chan *c, const struct part
 	credit(&m, c);
 }
 
+static __always_inline __u32 net_kind(unsigned short type, unsigned short proto)
+{
+	if (type == SOCK_STREAM && proto == IPPROTO_TCP)
+		return IPCTOP_KIND_TCP;
+	if (type == SOCK_DGRAM && proto == IPPROTO_UDP)
+		return IPCTOP_KIND_UDP;
+	return 0;
+}
+
+/*
+ * The socket behind `file`: its network namespace (0: no socket), and into
+ * the scratch its kind (TCP, UDP, else 0), its addresses (into `own` and
+ * `peer`), its own port (host order) into ch->sport and its peer's (network
+ * order) into ch->dport. Out
+ * through the per-CPU scratch: net_transfer's call chain is at the 512-byte
+ * stack limit. Two variants: plain loads through typed pointers (6.2+,
+ * bpf_rdonly_cast) and probe reads (older kernels).
+ */
+static __always_inline __u32 net_sock_direct(__u64 file, struct ipctop_conn *ch, __u32 *own,
+					     __u32 *peer)
+{
+	struct file *f = bpf_rdonly_cast((void *)file, bpf_core_type_id_kernel(struct file));
+	struct socket *sock = bpf_rdonly_cast(f->private_data, bpf_core_type_id_kernel(struct socket));
+	struct sock *sk = sock->sk;
+
+	if (!sk)
+		return 0;
+	if (sk->__sk_common.skc_family == AF_INET6) {
+		for (int i = 0; i < 4; i++) {
+			own[i] = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[i];
+			peer[i] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[i];
+		}
+	} else {
+		addr_v4(own, sk->__sk_common.skc_rcv_saddr);
+		addr_v4(peer, sk->__sk_common.skc_daddr);
+	}
+	ch->sport = sk->__sk_common.skc_num;
+	ch->dport = sk->__sk_common.skc_dport;
+	ch->kind = net_kind(sk->sk_type, sk->sk_protocol);
+	return sk->__sk_common.skc_net.net->ns.inum;
+}
+
+/*
+ * The same with probe reads, for kernels without bpf_rdonly_cast. Straight
+ * into the scratch where it can, through one temporary: each BPF_CORE_READ
+ * would take a stack slot of its own, and the call chain is at the limit.
+ */
+static __always_inline __u32 net_sock_probe(__u64 file, struct ipctop_conn *ch, __u32 *own,
+					    __u32 *peer)
+{
+	struct sock *sk;
+	__u64 t = 0;
+
+	bpf_core_read(&t, sizeof(t), &((struct file *)file)->private_data);
+	bpf_core_read(&t, sizeof(t), &((struct socket *)t)->sk);
+	sk = (struct sock *)t;
+	if (!sk)
+		return 0;
+	t = 0;
+	bpf_core_read(&t, sizeof(sk->__sk_common.skc_family), &sk->__sk_common.skc_family);
+	if (t == AF_INET6) {
+		bpf_core_read(own, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(peer, 16, &sk->__sk_common.skc_v6_daddr);
+	} else {
+		bpf_core_read(&own[3], 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(&peer[3], 4, &sk->__sk_common.skc_daddr);
+		addr_v4(own, own[3]);
+		addr_v4(peer, peer[3]);
+	}
+	/* type and protocol through the port fields, then the ports */
+	bpf_core_read(&ch->sport, 2, &sk->sk_type);
+	bpf_core_read(&ch->dport, 2, &sk->sk_protocol);
+	ch->kind = net_kind(ch->sport, ch->dport);
+	bpf_core_read(&ch->sport, 2, &sk->__sk_common.skc_num);
+	bpf_core_read(&ch->dport, 2, &sk->__sk_common.skc_dport);
+	bpf_core_read(&t, sizeof(t), &sk->__sk_common.skc_net.net);
+	bpf_core_read(&t, 4, &((struct net *)t)->ns.inum);
+	return (__u32)t;
+}
+
 /*
  * One side of a TCP or UDP transfer by the current task through the struct
  * file at address `file`, an inet socket (resolve()). A global function:
@@ -211,11 +291,10 @@ __noinline int net_transfer(__u64 file, __u32 dir, __u64 bytes, __u32 ops)
 	__u32 zero = 0;
 	struct ipctop_conn *ch = bpf_map_lookup_elem(&conn_scratch, &zero);
 	__u16 own_port, peer_port;
+	__u32 netns;
 	bool local;
 
-	/* Plain loads need a typed pointer (6.2+); probe reads would cost
-	 * more than the rest of the path. */
-	if (!bpf_rdonly_cast || !ch)
+	if (!ch)
 		return 0;
 
 	/* The channel is the direction the data moves in: this end is its
@@ -223,33 +302,14 @@ __noinline int net_transfer(__u64 file, __u32 dir, __u64 bytes, __u32 ops)
 	__u32 *own = (__u32 *)(dir == DIR_SEND ? ch->saddr : ch->daddr);
 	__u32 *peer = (__u32 *)(dir == DIR_SEND ? ch->daddr : ch->saddr);
 
-	struct file *f = bpf_rdonly_cast((void *)file, bpf_core_type_id_kernel(struct file));
-	struct socket *sock = bpf_rdonly_cast(f->private_data, bpf_core_type_id_kernel(struct socket));
-	struct sock *sk = sock->sk;
-
-	if (!sk)
+	/* Plain loads where the kernel has bpf_rdonly_cast: probe reads cost
+	 * more than the rest of the path. */
+	netns = bpf_rdonly_cast ? net_sock_direct(file, ch, own, peer) :
+				  net_sock_probe(file, ch, own, peer);
+	if (!netns || !ch->kind)
 		return 0;
-	unsigned short type = sk->sk_type;
-	unsigned short proto = sk->sk_protocol;
-
-	if (type == SOCK_STREAM && proto == IPPROTO_TCP)
-		ch->kind = IPCTOP_KIND_TCP;
-	else if (type == SOCK_DGRAM && proto == IPPROTO_UDP)
-		ch->kind = IPCTOP_KIND_UDP;
-	else
-		return 0;
-
-	if (sk->__sk_common.skc_family == AF_INET6) {
-		for (int i = 0; i < 4; i++) {
-			own[i] = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[i];
-			peer[i] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[i];
-		}
-	} else {
-		addr_v4(own, sk->__sk_common.skc_rcv_saddr);
-		addr_v4(peer, sk->__sk_common.skc_daddr);
-	}
-	own_port = sk->__sk_common.skc_num;
-	peer_port = bpf_ntohs(sk->__sk_common.skc_dport);
+	own_port = ch->sport;
+	peer_port = bpf_ntohs(ch->dport);
 
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(current_task());
 	long nr = syscall_nr(regs);
@@ -281,7 +341,6 @@ __noinline int net_transfer(__u64 file, __u32 dir, __u64 bytes, __u32 ops)
 			return 0;
 		}
 	}
-	__u32 netns = sk->__sk_common.skc_net.net->ns.inum;
 
 	/* Local: a loopback address, the socket's own address (TCP; UDP may
 	 * not know its own), or any other address of this machine. */

@@ -566,8 +566,8 @@ std::variant<std::unique_ptr<Probes>, Error> Probes::start(const Config& config)
       {"bpf_rdonly_cast",
        kernel_has("bpf_rdonly_cast", BTF_KIND_FUNC)
            ? "yes: fields of an fd's file are read with plain loads"
-           : "no (before 6.2): fields of an fd's file are read with bpf_probe_read_kernel; "
-             "TCP and UDP are not traced"},
+           : "no (before 6.2): fields of an fd's file and socket are read with "
+             "bpf_probe_read_kernel"},
       {"bpf_loop",
        kernel_has("bpf_loop_proto", BTF_KIND_VAR) || kernel_has("bpf_loop", BTF_KIND_FUNC)
            ? "yes"
