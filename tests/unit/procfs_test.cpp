@@ -588,3 +588,18 @@ TEST_F(ProcFsLive, ExitedProcess) {
 }
 
 }  // namespace
+
+// Texts that are kept (a name per thread) must not keep the read buffer:
+// 10 000 thread names once held 40 MiB of 4 KiB buffers.
+TEST(ReadRegularFile, ShortTextDoesNotKeepTheReadBuffer) {
+  const std::string path = std::string(IPCTOP_FIXTURES) + "/proc/100/comm";
+  auto text = ipctop::procfs::read_regular_file(path, 1 << 20).text;
+  ASSERT_TRUE(text.has_value());
+  EXPECT_EQ(*text, "bash\n");
+  EXPECT_LT(text->capacity(), 64u);
+  auto longer = ipctop::procfs::read_regular_file(std::string(IPCTOP_FIXTURES) + "/proc/100/status",
+                                                  1 << 20)
+                    .text;
+  ASSERT_TRUE(longer.has_value());
+  EXPECT_LT(longer->capacity(), longer->size() + 64);
+}
