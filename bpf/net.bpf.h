@@ -201,6 +201,18 @@ static __noinline void net_credit_remote(const struct chan *c, const struct part
 	credit(&m, c);
 }
 
+/*
+ * The channel is the direction the data moves in: this end is its source
+ * when sending, its destination when receiving. Addresses and ports are
+ * worked on in the per-CPU scratch, not on the stack: net_transfer is in the
+ * call chain of match_round, and Linux 6.1 rounds each frame of a chain up
+ * to 32 bytes before it checks the 512-byte limit.
+ */
+#define CONN_OWN(ch, dir) ((__u32 *)((dir) == DIR_SEND ? (ch)->saddr : (ch)->daddr))
+#define CONN_PEER(ch, dir) ((__u32 *)((dir) == DIR_SEND ? (ch)->daddr : (ch)->saddr))
+#define CONN_OWN_PORT(ch, dir) ((dir) == DIR_SEND ? &(ch)->sport : &(ch)->dport)
+#define CONN_PEER_PORT(ch, dir) ((dir) == DIR_SEND ? &(ch)->dport : &(ch)->sport)
+
 static __always_inline __u32 net_kind(unsigned short type, unsigned short proto)
 {
 	if (type == SOCK_STREAM && proto == IPPROTO_TCP)
@@ -212,19 +224,16 @@ static __always_inline __u32 net_kind(unsigned short type, unsigned short proto)
 
 /*
  * The socket behind `file`: its network namespace (0: no socket), and into
- * the scratch its kind (TCP, UDP, else 0), its addresses (into `own` and
- * `peer`), its own port (host order) into ch->sport and its peer's (network
- * order) into ch->dport. Out
- * through the per-CPU scratch: net_transfer's call chain is at the 512-byte
- * stack limit. Two variants: plain loads through typed pointers (6.2+,
- * bpf_rdonly_cast) and probe reads (older kernels).
+ * the scratch its kind (TCP, UDP, else 0), both addresses, its own port in
+ * host order and its peer's in network order. Plain loads through typed
+ * pointers (6.2+, bpf_rdonly_cast).
  */
-static __always_inline __u32 net_sock_direct(__u64 file, struct ipctop_conn *ch, __u32 *own,
-					     __u32 *peer)
+static __always_inline __u32 net_sock_direct(__u64 file, struct ipctop_conn *ch, __u32 dir)
 {
 	struct file *f = bpf_rdonly_cast((void *)file, bpf_core_type_id_kernel(struct file));
 	struct socket *sock = bpf_rdonly_cast(f->private_data, bpf_core_type_id_kernel(struct socket));
 	struct sock *sk = sock->sk;
+	__u32 *own = CONN_OWN(ch, dir), *peer = CONN_PEER(ch, dir);
 
 	if (!sk)
 		return 0;
@@ -237,20 +246,20 @@ static __always_inline __u32 net_sock_direct(__u64 file, struct ipctop_conn *ch,
 		addr_v4(own, sk->__sk_common.skc_rcv_saddr);
 		addr_v4(peer, sk->__sk_common.skc_daddr);
 	}
-	ch->sport = sk->__sk_common.skc_num;
-	ch->dport = sk->__sk_common.skc_dport;
+	*CONN_OWN_PORT(ch, dir) = sk->__sk_common.skc_num;
+	*CONN_PEER_PORT(ch, dir) = sk->__sk_common.skc_dport;
 	ch->kind = net_kind(sk->sk_type, sk->sk_protocol);
 	return sk->__sk_common.skc_net.net->ns.inum;
 }
 
 /*
- * The same with probe reads, for kernels without bpf_rdonly_cast. Straight
- * into the scratch where it can, through one temporary: each BPF_CORE_READ
- * would take a stack slot of its own, and the call chain is at the limit.
+ * The same with probe reads, for kernels without bpf_rdonly_cast: a call of
+ * its own, so that its read buffer is not in net_transfer's frame.
  */
-static __always_inline __u32 net_sock_probe(__u64 file, struct ipctop_conn *ch, __u32 *own,
-					    __u32 *peer)
+static __noinline __u32 net_sock_probe(__u64 file, struct ipctop_conn *ch, __u32 dir)
 {
+	__u32 *own = CONN_OWN(ch, dir), *peer = CONN_PEER(ch, dir);
+	__u16 *own_port = CONN_OWN_PORT(ch, dir), *peer_port = CONN_PEER_PORT(ch, dir);
 	struct sock *sk;
 	__u64 t = 0;
 
@@ -271,14 +280,26 @@ static __always_inline __u32 net_sock_probe(__u64 file, struct ipctop_conn *ch, 
 		addr_v4(peer, peer[3]);
 	}
 	/* type and protocol through the port fields, then the ports */
-	bpf_core_read(&ch->sport, 2, &sk->sk_type);
-	bpf_core_read(&ch->dport, 2, &sk->sk_protocol);
-	ch->kind = net_kind(ch->sport, ch->dport);
-	bpf_core_read(&ch->sport, 2, &sk->__sk_common.skc_num);
-	bpf_core_read(&ch->dport, 2, &sk->__sk_common.skc_dport);
+	bpf_core_read(own_port, 2, &sk->sk_type);
+	bpf_core_read(peer_port, 2, &sk->sk_protocol);
+	ch->kind = net_kind(*own_port, *peer_port);
+	bpf_core_read(own_port, 2, &sk->__sk_common.skc_num);
+	bpf_core_read(peer_port, 2, &sk->__sk_common.skc_dport);
 	bpf_core_read(&t, sizeof(t), &sk->__sk_common.skc_net.net);
 	bpf_core_read(&t, 4, &((struct net *)t)->ns.inum);
 	return (__u32)t;
+}
+
+/*
+ * A datagram's peer from the user sockaddr of its syscall (`ptr`, or the
+ * msg_name of the msghdr at `ptr`), into the scratch when there is one. A
+ * call of its own: its read buffers are not in net_transfer's frame.
+ */
+static __noinline int net_udp_peer(struct ipctop_conn *ch, __u32 dir, unsigned long ptr,
+				   bool msghdr)
+{
+	user_addr(msghdr ? user_msg_name(ptr) : ptr, CONN_PEER(ch, dir), CONN_PEER_PORT(ch, dir));
+	return 0;
 }
 
 /*
@@ -290,26 +311,17 @@ __noinline int net_transfer(__u64 file, __u32 dir, __u64 bytes, __u32 ops)
 {
 	__u32 zero = 0;
 	struct ipctop_conn *ch = bpf_map_lookup_elem(&conn_scratch, &zero);
-	__u16 own_port, peer_port;
 	__u32 netns;
 	bool local;
 
 	if (!ch)
 		return 0;
-
-	/* The channel is the direction the data moves in: this end is its
-	 * source when sending, its destination when receiving. */
-	__u32 *own = (__u32 *)(dir == DIR_SEND ? ch->saddr : ch->daddr);
-	__u32 *peer = (__u32 *)(dir == DIR_SEND ? ch->daddr : ch->saddr);
-
-	/* Plain loads where the kernel has bpf_rdonly_cast: probe reads cost
-	 * more than the rest of the path. */
-	netns = bpf_rdonly_cast ? net_sock_direct(file, ch, own, peer) :
-				  net_sock_probe(file, ch, own, peer);
+	/* Probe reads cost more than the rest of the path: plain loads where
+	 * the kernel has bpf_rdonly_cast. */
+	netns = bpf_rdonly_cast ? net_sock_direct(file, ch, dir) : net_sock_probe(file, ch, dir);
 	if (!netns || !ch->kind)
 		return 0;
-	own_port = ch->sport;
-	peer_port = bpf_ntohs(ch->dport);
+	*CONN_PEER_PORT(ch, dir) = bpf_ntohs(*CONN_PEER_PORT(ch, dir));
 
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(current_task());
 	long nr = syscall_nr(regs);
@@ -325,15 +337,12 @@ __noinline int net_transfer(__u64 file, __u32 dir, __u64 bytes, __u32 ops)
 	if (ch->kind == IPCTOP_KIND_UDP) {
 		/* The datagram's peer: the address passed with it, else the
 		 * connected peer. */
-		unsigned long uaddr = 0;
-
 		if (nr == NR_sendto || nr == NR_recvfrom)
-			uaddr = syscall_arg(regs, 4);
+			net_udp_peer(ch, dir, syscall_arg(regs, 4), false);
 		else if (nr == NR_sendmsg || nr == NR_recvmsg || nr == NR_sendmmsg ||
 			 nr == NR_recvmmsg)
-			uaddr = user_msg_name(syscall_arg(regs, 1));
-		user_addr(uaddr, peer, &peer_port);
-		if (!peer_port) {
+			net_udp_peer(ch, dir, syscall_arg(regs, 1), true);
+		if (!*CONN_PEER_PORT(ch, dir)) {
 			/* An unconnected receive without an address: the
 			 * source is unknown, and so is the channel. */
 			count(IPCTOP_CNT_UNATTRIBUTED_BYTES, bytes);
@@ -344,10 +353,10 @@ __noinline int net_transfer(__u64 file, __u32 dir, __u64 bytes, __u32 ops)
 
 	/* Local: a loopback address, the socket's own address (TCP; UDP may
 	 * not know its own), or any other address of this machine. */
+	__u32 *own = CONN_OWN(ch, dir), *peer = CONN_PEER(ch, dir);
+
 	local = addr_loopback(peer) || (ch->kind == IPCTOP_KIND_TCP && addr_eq(peer, own)) ||
 		addr_local(netns, peer);
-	ch->sport = dir == DIR_SEND ? own_port : peer_port;
-	ch->dport = dir == DIR_SEND ? peer_port : own_port;
 
 	__u64 id = bpf_get_current_pid_tgid();
 	struct party me = {
