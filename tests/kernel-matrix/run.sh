@@ -67,7 +67,8 @@ add_module() {
   cp "$file" initramfs/modules/
   order+=("$name")
 }
-for m in virtio_pci 9pnet_virtio 9p; do add_module "$m"; done
+# veth: the e2e tests that put a peer in another network namespace.
+for m in virtio_pci 9pnet_virtio 9p veth; do add_module "$m"; done
 printf '%s\n' "${order[@]}" > initramfs/modules/order
 cat > initramfs/init <<'EOF'
 #!/bin/busybox sh
