@@ -271,6 +271,62 @@ TEST(DataKinds, NetcatOverLoopback) {
   EXPECT_EQ(bytes, 777777u);
 }
 
+// Shared memory made by ordinary tools: a SysV segment from ipcmk (which
+// exits at once, leaving it unattached) and a POSIX one from Python's
+// multiprocessing.shared_memory (shm_open under /dev/shm, mapped shared).
+TEST(DataKinds, IpcmkAndPythonSharedMemory) {
+  TempDir dir;
+  Tracer tracer;
+  ASSERT_TRUE(tracer.wait_attached()) << tracer.err();
+  pid_t mk = spawn({"/usr/bin/env", "ipcmk", "-M", "65536"}, dir.file("mk"), dir.file("mke"));
+  Exit me = wait_bounded(mk, std::chrono::seconds(10));
+  ASSERT_TRUE(me.exited && me.code == 0) << read_file(dir.file("mke"));
+  // "Shared memory id: N"
+  const std::string mk_out = read_file(dir.file("mk"));
+  const size_t colon = mk_out.rfind(':');
+  ASSERT_NE(colon, std::string::npos) << mk_out;
+  const int shmid = std::stoi(mk_out.substr(colon + 1));
+  const std::string script = R"(
+import sys, time
+from multiprocessing import shared_memory
+m = shared_memory.SharedMemory(create=True, size=8192)
+m.buf[0] = 1
+print(m.name, flush=True)
+time.sleep(1.5)
+m.close()
+m.unlink()
+)";
+  pid_t py = spawn({"/usr/bin/env", "python3", "-c", script}, dir.file("o"), dir.file("e"));
+  Exit e = wait_bounded(py, std::chrono::seconds(30));
+  // The segment ipcmk made is removed whatever happens next.
+  pid_t rm = spawn({"/usr/bin/env", "ipcrm", "-m", std::to_string(shmid)}, dir.file("rm"),
+                   dir.file("rme"));
+  Exit re = wait_bounded(rm, std::chrono::seconds(10));
+  EXPECT_TRUE(re.exited && re.code == 0) << read_file(dir.file("rme"));
+  ASSERT_TRUE(e.exited && e.code == 0) << read_file(dir.file("e"));
+  std::string name = read_file(dir.file("o"));
+  while (!name.empty() && name.back() == '\n') name.pop_back();
+  ASSERT_FALSE(name.empty());
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  ASSERT_TRUE(tracer.stop().exited);
+  bool sysv = false, posix = false;
+  for (const auto& snap : tracer.snapshots())
+    for (const auto& c : snap.at("channels")) {
+      if (c.at("id") == "sysv_shm:" + std::to_string(shmid)) {
+        sysv = true;
+        EXPECT_EQ(c.value("size", 0), 65536) << c.dump();
+        EXPECT_EQ(c.value("creator", 0), mk) << c.dump();
+      }
+      if (c.at("kind") == "posix_shm" && c.value("path", "") == "/dev/shm/" + name) {
+        for (const auto& ep : c.at("endpoints"))
+          if (ep.at("pid") == py && ep.at("role") == "attached") posix = true;
+        EXPECT_EQ(c.value("size", 0), 8192) << c.dump();
+      }
+    }
+  EXPECT_TRUE(sysv) << "the segment ipcmk made, id " << shmid;
+  EXPECT_TRUE(posix) << "Python's /dev/shm/" << name << " attached by " << py;
+}
+
 TEST(DataKinds, PythonSocketsAndMultiprocessing) {
   TempDir dir;
   Tracer tracer;
