@@ -209,7 +209,8 @@ static __always_inline bool shm_resolve(struct task_struct *task, __u64 addr, st
  * wakee's pi_lock held and interrupts off, would have to defer the mmap
  * unlock to an irq_work, a self-IPI that costs microseconds in a VM; at
  * sys_exit it is a plain trylock and unlock, once per syscall however many
- * tasks it woke. One entry per waker thread, touched only by that thread.
+ * tasks it woke. Kept in the waker thread's own task storage, touched only
+ * by that thread: a lookup, with no hash insert or delete per wakeup.
  */
 #define SHM_PENDING_MAX 8
 
@@ -227,29 +228,22 @@ struct shm_pending {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct shm_pending);
 } shm_pending SEC(".maps");
 
 static __always_inline void shm_pend(struct task_struct *waker, struct task_struct *wakee,
 				     unsigned long uaddr)
 {
-	__u32 tid = waker->pid;
-	struct shm_pending *p = bpf_map_lookup_elem(&shm_pending, &tid);
+	struct shm_pending *p = bpf_task_storage_get(&shm_pending, waker, 0,
+						     BPF_LOCAL_STORAGE_GET_F_CREATE);
 	__u32 n;
 
 	if (!p) {
-		struct shm_pending init = { .uaddr = uaddr };
-
-		if (bpf_map_update_elem(&shm_pending, &tid, &init, BPF_NOEXIST)) {
-			count(IPCTOP_LOST_SHM_UNRESOLVED, 1);
-			return;
-		}
-		p = bpf_map_lookup_elem(&shm_pending, &tid);
-		if (!p)
-			return;
+		count(IPCTOP_LOST_SHM_UNRESOLVED, 1);
+		return;
 	}
 	n = p->n;
 	if (n >= SHM_PENDING_MAX) {
@@ -288,15 +282,16 @@ static __noinline int shm_futex_exit(void)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
-	struct shm_pending *p = bpf_map_lookup_elem(&shm_pending, &tid);
+	struct task_struct *cur = bpf_get_current_task_btf();
+	struct shm_pending *p = bpf_task_storage_get(&shm_pending, cur, 0, 0);
 	struct shm_vma v = {};
 	struct shm_credit_ctx x = {};
 
-	if (!p)
+	if (!p || !p->n)
 		return 0;
 	x.pend = *p;
-	bpf_map_delete_elem(&shm_pending, &tid);
-	if (!shm_resolve(bpf_get_current_task_btf(), x.pend.uaddr, &v) || !v.kind)
+	p->n = 0;
+	if (!shm_resolve(cur, x.pend.uaddr, &v) || !v.kind)
 		return 0; /* no file: private memory, not shared between processes */
 	x.m.src_tgid = id >> 32;
 	x.m.src_tid = tid;
