@@ -13,7 +13,9 @@
 # e2e tests); FORCED_FILTER the tests run a second time with the tracepoint
 # variant of the pipe data path forced (IPCTOP_FORCE_NO_FEXIT=1; default: the
 # flow tests, the pipe variant tests and the churn test; "-" skips that pass);
-# GUEST_TIMEOUT (seconds, default 2700) bounds the whole run.
+# GUEST_TIMEOUT (seconds, default 2700) bounds the whole run; STALL_TIMEOUT
+# (default 900) stops a guest whose test log has not grown for that long,
+# after writing where its vCPUs are to OUT_DIR/stall.txt (where.py).
 # Needs root (apt-get download, KVM) and about 300 MB in /var/tmp.
 set -euo pipefail
 if [ "$(id -u)" -ne 0 ]; then
@@ -27,6 +29,7 @@ out=$(realpath -m "${2:-$cache/out}")
 filter=${GTEST_FILTER:-*}
 forced_filter=${FORCED_FILTER:-Flows.*:PipeVariants.*:Churn.*}
 timeout_s=${GUEST_TIMEOUT:-2700}
+stall_s=${STALL_TIMEOUT:-900}
 
 for f in "$build/ipctop" "$build/tests/ipctop_e2e_tests"; do
   [ -x "$f" ] || { echo "run.sh: $f missing: build first (cmake -S . -B build && cmake --build build)" >&2; exit 2; }
@@ -67,8 +70,11 @@ add_module() {
   cp "$file" initramfs/modules/
   order+=("$name")
 }
-# veth: the e2e tests that put a peer in another network namespace.
-for m in virtio_pci 9pnet_virtio 9p veth; do add_module "$m"; done
+# veth: the e2e tests that put a peer in another network namespace. The
+# sock_diag modules: the /proc fallback asks sock_diag for unix and inet
+# socket peers, and a Debian kernel loads those modules on demand, which the
+# guest cannot (its /lib/modules is the host's).
+for m in virtio_pci 9pnet_virtio 9p veth unix_diag inet_diag tcp_diag udp_diag; do add_module "$m"; done
 printf '%s\n' "${order[@]}" > initramfs/modules/order
 cat > initramfs/init <<'EOF'
 #!/bin/busybox sh
@@ -77,7 +83,7 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 for m in $(cat /modules/order); do insmod /modules/$m.ko* || echo "init: insmod $m failed"; done
-mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 hostroot /newroot || { echo "init: no root"; poweroff -f; }
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose hostroot /newroot || { echo "init: no root"; poweroff -f; }
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 out /newroot/mnt || echo "init: no out share"
 for d in proc sys dev; do mount --move /$d /newroot/$d; done
 exec chroot /newroot /bin/bash "$(cat /guest-script)"
@@ -114,13 +120,19 @@ kvm_rc=0
 # One boot; with KVM, a guest that prints no kernel banner within 60 s, or
 # a QEMU that exits before the kernel starts, is taken as a nested KVM that
 # does not really work (as on Firecracker hosts), and the run falls back to TCG.
+stalled() {
+  local last
+  last=$(stat -c %Y "$out"/e2e*.log 2>/dev/null | sort -n | tail -1)
+  [ -n "$last" ] && [ $(($(date +%s) - last)) -ge "$stall_s" ]
+}
 boot() {
   echo "== booting $pkg ($release) under QEMU (${accel[1]}), results in $out"
   rm -f "$out/status" "$out/console.log"
   write_env
   timeout "$timeout_s" qemu-system-x86_64 "${accel[@]}" -m 2048 -smp 2 -nographic -no-reboot \
     -kernel "$vmlinuz" -initrd initramfs.cpio.gz \
-    -append "earlyprintk=serial,ttyS0 console=ttyS0 rdinit=/init panic=-1 loglevel=4 no_timer_check" -nic none \
+    -append "earlyprintk=serial,ttyS0 console=ttyS0 rdinit=/init panic=-1 loglevel=4 no_timer_check nokaslr" -nic none \
+    -monitor "unix:$cache/monitor.sock,server,nowait" \
     -fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
     -device virtio-9p-pci,fsdev=root,mount_tag=hostroot \
     -fsdev local,id=out,path="$out",security_model=none \
@@ -135,6 +147,14 @@ boot() {
       accel=(-accel tcg -cpu max)
       boot
       return
+    fi
+    # A test log that stops growing: record where the vCPUs are, then stop.
+    if [ $waited -ge "$stall_s" ] && stalled; then
+      echo "run.sh: no test output for $stall_s s: the guest's vCPUs (tests/kernel-matrix/where.py):" >&2
+      python3 "$repo/tests/kernel-matrix/where.py" "$cache/monitor.sock" \
+        "kernel/boot/System.map-$release" 20 > "$out/stall.txt" 2>&1 || true
+      cat "$out/stall.txt" >&2
+      kill "$qemu"
     fi
     sleep 5
     waited=$((waited + 5))
