@@ -143,8 +143,9 @@ struct pingpong_report {
   pid_t pid;
   pid_t tid;
   std::int32_t cpu;
-  std::uint64_t voluntary;
+  std::uint64_t voluntary;  // during the round trips
   std::uint64_t involuntary;
+  std::uint64_t voluntary_life;  // since the thread was forked, at the end of the round trips
   std::uint64_t sent;
   std::uint64_t received;
 };
@@ -892,6 +893,7 @@ std::uint64_t transfer_byte(int from, int to, const char* who) {
   r.cpu = sched_getcpu();
   r.voluntary = after.voluntary - before.voluntary;
   r.involuntary = after.involuntary - before.involuntary;
+  r.voluntary_life = after.voluntary;
   finish_child(ctl, &r, sizeof r, o.linger_ms);
 }
 
@@ -937,6 +939,7 @@ int run_pingpong(const options& o) {
                                       .num("cpu", cpu)
                                       .num("voluntary", after.voluntary - before.voluntary)
                                       .num("involuntary", after.involuntary - before.involuntary)
+                                      .num("voluntary_life", after.voluntary)
                                       .num("bytes_sent", sent)
                                       .num("bytes_received", received)
                                       .done();
@@ -947,6 +950,7 @@ int run_pingpong(const options& o) {
                                      .num("cpu", child.cpu)
                                      .num("voluntary", child.voluntary)
                                      .num("involuntary", child.involuntary)
+                                     .num("voluntary_life", child.voluntary_life)
                                      .num("bytes_sent", child.sent)
                                      .num("bytes_received", child.received)
                                      .done();
