@@ -29,9 +29,11 @@ function(bpf_object name src)
     COMMAND ${BPF_CLANG} -g -O2 -target bpf -D__TARGET_ARCH_${BPF_TARGET_ARCH} ${defs}
             -Wall -Werror -I${PROJECT_SOURCE_DIR}/include -I${CMAKE_CURRENT_SOURCE_DIR}
             -idirafter /usr/include/${BPF_MULTIARCH} -c ${src} -o ${obj}
-    # Loops Linux 6.1's verifier would refuse fail the build here.
+    # Loops and call chains Linux 6.1's verifier would refuse fail the build here.
     COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/bpf/check_cfg61.py ${BPF_OBJDUMP} ${obj}
+    COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/bpf/check_stack61.py ${BPF_OBJDUMP} ${obj}
     DEPENDS ${src} ${ARG_DEPENDS} ${PROJECT_SOURCE_DIR}/bpf/check_cfg61.py
+            ${PROJECT_SOURCE_DIR}/bpf/check_stack61.py
     COMMENT "BPF ${name}" VERBATIM)
   add_custom_command(OUTPUT ${skel}
     COMMAND ${BPFTOOL} gen skeleton ${obj} name ${name} > ${skel}
