@@ -166,8 +166,13 @@ static __always_inline void note_conn(__u64 chan)
 	if (!conn)
 		return;
 	if (!old) {
-		bpf_map_update_elem(&conns, &chan, conn, BPF_NOEXIST);
-		return;
+		if (!bpf_map_update_elem(&conns, &chan, conn, BPF_NOEXIST))
+			return;
+		/* The other side, on another CPU, noted its view first:
+		 * merge into that one rather than lose this view. */
+		old = bpf_map_lookup_elem(&conns, &chan);
+		if (!old)
+			return;
 	}
 	if (addr_zero((__u32 *)old->saddr) && !addr_zero((__u32 *)conn->saddr))
 		__builtin_memcpy(old->saddr, conn->saddr, 16);
