@@ -16,6 +16,9 @@ mount -t tmpfs shm /dev/shm
 ip link set lo up 2>/dev/null
 . /mnt/env
 uname -r > /mnt/uname
+# Symbols for where.py (the kernel boots nokaslr, so they hold for the run;
+# Debian's System.map is a placeholder).
+cat /proc/kallsyms > /mnt/kallsyms
 {
   echo "kernel: $(uname -a)"
   echo "kprobes: $(test -d /sys/kernel/tracing && echo tracefs present)"

@@ -99,7 +99,7 @@ write_env() {
   # Under TCG the guest runs about ten times slower: the tests stretch their
   # timeouts (never their expectations) by IPCTOP_TEST_TIME_SCALE.
   local scale=1
-  [ "${accel[1]}" = tcg ] && scale=${TIME_SCALE:-8}
+  [[ "${accel[1]}" == tcg* ]] && scale=${TIME_SCALE:-8}
   cat > "$out/env" <<EOF
 BUILD=$build
 FILTER='$filter'
@@ -109,14 +109,20 @@ ACCEL=${accel[1]}
 EOF
 }
 
+# TCG runs both vCPUs in one host thread: with a thread each (QEMU 7.2), a
+# vCPU was seen to keep executing a stale translation of kernel text that
+# the other had just patched (a static key flipped as ipctop attached the
+# sched_waking tracepoint): both vCPUs then trapped on the int3 that memory
+# no longer held, forever (where.py: try_to_wake_up+0x9e, exc_int3).
+tcg=tcg,thread=${TCG_THREAD:-single}
 # KVM when it really works here (a VM that cannot initialise it exits at
 # once; one that can waits, stopped, until the timeout).
-accel=(-accel tcg -cpu max)
+accel=(-accel "$tcg" -cpu max)
 kvm_rc=0
 [ -c /dev/kvm ] && { timeout 3 qemu-system-x86_64 -accel kvm -machine none -S -display none -nodefaults \
   -monitor none </dev/null >/dev/null 2>&1 || kvm_rc=$?; }
 [ "$kvm_rc" -eq 124 ] && accel=(-accel kvm -cpu host)
-[ "${QEMU_ACCEL:-}" = tcg ] && accel=(-accel tcg -cpu max)
+[ "${QEMU_ACCEL:-}" = tcg ] && accel=(-accel "$tcg" -cpu max)
 # One boot; with KVM, a guest that prints no kernel banner within 60 s, or
 # a QEMU that exits before the kernel starts, is taken as a nested KVM that
 # does not really work (as on Firecracker hosts), and the run falls back to TCG.
@@ -144,7 +150,7 @@ boot() {
       echo "run.sh: no kernel output under KVM after 60 s: retrying with TCG" >&2
       kill "$qemu"
       wait "$qemu" 2>/dev/null || true
-      accel=(-accel tcg -cpu max)
+      accel=(-accel "$tcg" -cpu max)
       boot
       return
     fi
@@ -152,7 +158,7 @@ boot() {
     if [ $waited -ge "$stall_s" ] && stalled; then
       echo "run.sh: no test output for $stall_s s: the guest's vCPUs (tests/kernel-matrix/where.py):" >&2
       python3 "$repo/tests/kernel-matrix/where.py" "$cache/monitor.sock" \
-        "kernel/boot/System.map-$release" 20 > "$out/stall.txt" 2>&1 || true
+        "$out/kallsyms" 20 > "$out/stall.txt" 2>&1 || true
       cat "$out/stall.txt" >&2
       kill "$qemu"
     fi
@@ -164,7 +170,7 @@ boot() {
   # A nested KVM can also make QEMU abort at once (a refused MSR write).
   if [ "${accel[1]}" = kvm ] && ! grep -q "Linux version" "$out/console.log"; then
     echo "run.sh: QEMU under KVM stopped before the kernel started (exit $rc): retrying with TCG" >&2
-    accel=(-accel tcg -cpu max)
+    accel=(-accel "$tcg" -cpu max)
     boot
     return
   fi

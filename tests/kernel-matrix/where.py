@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Where a stalled kernel-matrix guest spends its time.
 
-    where.py MONITOR_SOCKET SYSTEM_MAP [SAMPLES]
+    where.py MONITOR_SOCKET KALLSYMS [SAMPLES]
 
 Asks QEMU's monitor for every vCPU's registers SAMPLES times (default 10,
 0.2 s apart) and prints, per sample and vCPU, the instruction pointer as a
-kernel symbol (the guest boots with nokaslr, so System.map's addresses are
-the running ones) or "user" for user mode. A vCPU found at the same kernel
+kernel symbol (the guest copies its /proc/kallsyms to the out share at boot,
+and boots with nokaslr, so those addresses hold) or "user" for user mode. A vCPU found at the same kernel
 symbol in every sample is spinning there (a lock, a loop); idle vCPUs sit in
 the idle loop's halt.
 """
@@ -22,7 +22,7 @@ def load_map(path):
     with open(path) as f:
         for line in f:
             parts = line.split()
-            if len(parts) == 3 and parts[1] in "tTwW":
+            if len(parts) >= 3 and parts[1] in "tTwW":
                 addrs.append(int(parts[0], 16))
                 names.append(parts[2])
     order = sorted(range(len(addrs)), key=addrs.__getitem__)
