@@ -131,7 +131,8 @@ TEST(Sched, PinnedRoundTripsPerCoreWakeupsAndRunQueue) {
 TEST(Sched, CpuBoundPairOnOneCoreTakesTurnsOnTwoRunsAtOnce) {
   if (std::thread::hardware_concurrency() < 2) GTEST_FAIL() << "needs two CPUs";
   struct Run {
-    double parallelism = 0, concurrent_share = 0, concurrent_s = 0, expected_overlap_s = 0;
+    double parallelism = 0, truth_parallelism = 0, concurrent_share = 0, concurrent_s = 0,
+           expected_overlap_s = 0;
   };
   auto run = [](const char* second_cpu) {
     json truth;
@@ -163,7 +164,11 @@ TEST(Sched, CpuBoundPairOnOneCoreTakesTurnsOnTwoRunsAtOnce) {
               << p.concurrent_s << " s, handoffs " << p.handoffs << "\n";
     Run r;
     const double wall = truth.at("wall_s").get<double>();
-    r.parallelism = truth_cpu_s / wall;
+    // ipctop's parallelism (its on-CPU time over the wall time) is the
+    // kernel's: the threads' own CPU clocks over the same wall time.
+    r.parallelism = p.on_cpu_s / wall;
+    r.truth_parallelism = truth_cpu_s / wall;
+    EXPECT_NEAR(r.parallelism, r.truth_parallelism, 0.03);
     r.concurrent_s = p.concurrent_s;
     // Two threads that each get a share of their own CPU independently of
     // the other overlap for about the product of the shares.
@@ -177,7 +182,16 @@ TEST(Sched, CpuBoundPairOnOneCoreTakesTurnsOnTwoRunsAtOnce) {
     return r;
   };
   Run one = run("0");
-  EXPECT_LE(one.parallelism, 1.02) << "one core cannot run more than one thread at once";
+  // One core cannot run more than one thread at once, so the kernel's
+  // thread clocks add up to at most the wall time there, and ipctop says so.
+  // Except where the kernel's scheduler clock runs ahead of its wall clock:
+  // under QEMU's TCG the threads' clocks added up to 1.05 to 1.09 times the
+  // wall time on one core, and ipctop shows the kernel's figure.
+  EXPECT_LE(one.parallelism, std::max(1.02, one.truth_parallelism + 0.02))
+      << "one core cannot run more than one thread at once";
+  if (one.truth_parallelism > 1.02)
+    std::cerr << "the kernel's thread clocks add up to " << one.truth_parallelism
+              << " times the wall time on one core: its clocks disagree\n";
   EXPECT_LE(one.concurrent_share, 0.02) << "on one core the threads only take turns";
   Run two = run("1");
   // How much they overlap depends on the other load on the machine; that
