@@ -15,7 +15,8 @@
 # flow tests, the pipe variant tests and the churn test; "-" skips that pass);
 # GUEST_TIMEOUT (seconds, default 2700) bounds the whole run; STALL_TIMEOUT
 # (default 900) stops a guest whose test log has not grown for that long,
-# after writing where its vCPUs are to OUT_DIR/stall.txt (where.py).
+# after writing where its vCPUs are to OUT_DIR/stall.txt (where.py);
+# TCG_THREAD (default single) is QEMU's TCG threading, single or multi.
 # Needs root (apt-get download, KVM) and about 300 MB in /var/tmp.
 set -euo pipefail
 if [ "$(id -u)" -ne 0 ]; then
@@ -123,14 +124,15 @@ kvm_rc=0
   -monitor none </dev/null >/dev/null 2>&1 || kvm_rc=$?; }
 [ "$kvm_rc" -eq 124 ] && accel=(-accel kvm -cpu host)
 [ "${QEMU_ACCEL:-}" = tcg ] && accel=(-accel "$tcg" -cpu max)
-# One boot; with KVM, a guest that prints no kernel banner within 60 s, or
-# a QEMU that exits before the kernel starts, is taken as a nested KVM that
-# does not really work (as on Firecracker hosts), and the run falls back to TCG.
+# Whether the test logs have not grown for STALL_TIMEOUT seconds.
 stalled() {
   local last
   last=$(stat -c %Y "$out"/e2e*.log 2>/dev/null | sort -n | tail -1)
   [ -n "$last" ] && [ $(($(date +%s) - last)) -ge "$stall_s" ]
 }
+# One boot; with KVM, a guest that prints no kernel banner within 60 s, or
+# a QEMU that exits before the kernel starts, is taken as a nested KVM that
+# does not really work (as on Firecracker hosts), and the run falls back to TCG.
 boot() {
   echo "== booting $pkg ($release) under QEMU (${accel[1]}), results in $out"
   rm -f "$out/status" "$out/console.log"
