@@ -68,11 +68,9 @@ def stack_depth(insns):
     return depth
 
 
-def callees(funcs, key):
+def callees(funcs, key, by_start, by_name):
     """Functions called from `key`, or whose address it takes (callbacks)."""
     sec = key[0]
-    by_start = {(s, f["start"]): (s, n) for (s, n), f in funcs.items()}
-    by_name = {n: (s, n) for (s, n) in funcs}
     out = set()
     for idx, raw, text, reloc in funcs[key]["insns"]:
         target = None
@@ -95,14 +93,14 @@ def callees(funcs, key):
     return out
 
 
-def deepest(funcs, key, frames, seen=()):
+def deepest(graph, key, frames, seen=()):
     """(bytes, chain) of the deepest call chain from `key`."""
     own = (max(frames[key], 1) + 31) // 32 * 32
     best = (0, [])
-    for c in callees(funcs, key):
+    for c in graph[key]:
         if c in seen:
             continue  # recursion: refused by the verifier anyway
-        best = max(best, deepest(funcs, c, frames, seen + (key,)))
+        best = max(best, deepest(graph, c, frames, seen + (key,)))
     return own + best[0], [f"{key[1]} ({own})"] + best[1]
 
 
@@ -114,10 +112,13 @@ def main():
     for obj in args[1:]:
         funcs = parse(args[0], obj)
         frames = {k: stack_depth(f["insns"]) for k, f in funcs.items()}
+        by_start = {(s, f["start"]): (s, n) for (s, n), f in funcs.items()}
+        by_name = {n: (s, n) for (s, n) in funcs}
+        graph = {k: callees(funcs, k, by_start, by_name) for k in funcs}
         for key in funcs:
             if key[0] == ".text":
                 continue
-            total, chain = deepest(funcs, key, frames)
+            total, chain = deepest(graph, key, frames)
             if total > LIMIT or verbose:
                 print(f"{obj}: {key[1]}: {total} bytes: {' -> '.join(chain)}"
                       + (f" (Linux 6.1 refuses more than {LIMIT})" if total > LIMIT else ""))
